@@ -1,0 +1,148 @@
+import { ShapeError } from './errors.ts';
+import { checkShape, pad4, storageBytes, type TensorInfo } from './tensor.ts';
+
+/** A tensor in a graph: an activation (input, intermediate, output) or a view into one. */
+export class Tensor implements TensorInfo {
+  readonly dtype = 'f32' as const;
+  readonly layout = 'nhwc4' as const;
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly shape: readonly [number, number, number, number],
+    /** The tensor whose storage this one lives in (itself unless a channel view). */
+    readonly root: Tensor | null,
+    /** First channel of this view inside the root; a multiple of 4. */
+    readonly channelOffset: number,
+  ) {}
+  get storage(): Tensor {
+    return this.root ?? this;
+  }
+  /** Channel stride of the storage, in vec4 units. */
+  get c4Stride(): number {
+    return pad4(this.storage.shape[3]) / 4;
+  }
+  get c4Offset(): number {
+    return this.channelOffset / 4;
+  }
+  get channels(): number {
+    return this.shape[3];
+  }
+}
+
+/** Read-only weights or other data uploaded once. */
+export class Constant {
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly data: Float32Array | Uint32Array,
+  ) {}
+}
+
+export type Binding =
+  | { tensor: Tensor; access: 'read' | 'write' }
+  | { constant: Constant };
+
+/** One compute dispatch: what a kernel wrapper in src/kernels adds to a graph. */
+export interface Dispatch {
+  /** Kernel family, e.g. 'conv2d'. */
+  kernel: string;
+  /** Specialisation key: equal keys must mean equal WGSL. */
+  key: string;
+  /** WGSL source, generated only on a pipeline-cache miss. */
+  wgsl: () => string;
+  workgroups: [number, number, number];
+  /** Bound to @group(0) @binding(i) in this order. */
+  bindings: Binding[];
+  /** Floating-point operations (2 per multiply-add) and bytes moved, for the profiler. */
+  flops: number;
+  bytes: number;
+}
+
+export interface Node extends Dispatch {
+  /** Layer name, e.g. 'stack3.hm_dec.upsample1.conv0'; shown in labels and profiles. */
+  name: string;
+  index: number;
+}
+
+/**
+ * A straight-line graph of dispatches. Order of `add` calls is execution order; kernels read
+ * tensors earlier nodes wrote. Kernel wrappers (src/kernels) add nodes; the engine plans memory
+ * and runs it.
+ */
+export class Graph {
+  readonly tensors: Tensor[] = [];
+  readonly constants: Constant[] = [];
+  readonly nodes: Node[] = [];
+  readonly inputs = new Set<Tensor>();
+  readonly outputs = new Set<Tensor>();
+  private names = new Set<string>();
+  private scopes: string[] = [];
+
+  /** Prefixes layer names added inside `fn` with `name.`; nests. */
+  scope<T>(name: string, fn: () => T): T {
+    this.scopes.push(name);
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  private qualified(name: string): string {
+    return [...this.scopes, name].join('.');
+  }
+
+  tensor(name: string, shape: readonly number[]): Tensor {
+    checkShape(shape, `tensor '${name}'`);
+    const t = new Tensor(this.tensors.length, this.qualified(name), [...shape] as [number, number, number, number], null, 0);
+    this.tensors.push(t);
+    return t;
+  }
+
+  input(name: string, shape: readonly number[]): Tensor {
+    const t = this.tensor(name, shape);
+    this.inputs.add(t);
+    return t;
+  }
+
+  output(t: Tensor): Tensor {
+    if (t.root) throw new ShapeError(`graph output '${t.name}' must be a whole tensor, not a channel view`);
+    this.outputs.add(t);
+    return t;
+  }
+
+  /** A view of channels [offset, offset + channels) of `parent`: writing it is a free concat. */
+  channelView(parent: Tensor, offset: number, channels: number, name = `${parent.name}[${offset}:${offset + channels}]`): Tensor {
+    const root = parent.storage;
+    const abs = parent.channelOffset + offset;
+    if (abs % 4 !== 0) throw new ShapeError(`channel view '${name}': offset ${abs} must be a multiple of 4`);
+    if (offset < 0 || channels < 1 || offset + channels > parent.channels)
+      throw new ShapeError(`channel view '${name}': [${offset}, ${offset + channels}) is outside ${parent.channels} channels`);
+    if (channels % 4 !== 0 && abs + channels !== root.channels)
+      throw new ShapeError(`channel view '${name}': ${channels} channels must be a multiple of 4 unless the view ends the tensor`);
+    const [n, h, w] = root.shape;
+    const t = new Tensor(this.tensors.length, name, [n, h, w, channels], root, abs);
+    this.tensors.push(t);
+    return t;
+  }
+
+  constant(name: string, data: Float32Array | Uint32Array): Constant {
+    const c = new Constant(this.constants.length, this.qualified(name), data);
+    this.constants.push(c);
+    return c;
+  }
+
+  add(name: string, d: Dispatch): Node {
+    const q = this.qualified(name);
+    if (this.names.has(q)) throw new ShapeError(`duplicate layer name '${q}'`);
+    this.names.add(q);
+    const node: Node = { ...d, name: q, index: this.nodes.length };
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Sum of every activation's bytes if nothing shared memory. */
+  activationBytes(): number {
+    return this.tensors.filter((t) => !t.root).reduce((s, t) => s + storageBytes(t.shape), 0);
+  }
+}

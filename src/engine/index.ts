@@ -1,0 +1,9 @@
+export { Engine } from './engine.ts';
+export { acquireDevice, type AcquireOptions, type GpuContext } from './device.ts';
+export * from './errors.ts';
+export { Executable, type LayerTiming, type Profile } from './executor.ts';
+export { Graph, Tensor, Constant, type Binding, type Dispatch, type Node } from './graph.ts';
+export { planMemory, type MemoryPlan } from './planner.ts';
+export { PipelineCache } from './pipelines.ts';
+export type { ResourceCounts } from './resources.ts';
+export * from './tensor.ts';

@@ -1,0 +1,114 @@
+import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
+import { ceilDiv, checkSameBatchAndChannels, packScaleShift, pair, place, type Pair } from './common.ts';
+import { conv2dDirectWGSL, conv2dWGSL, type Conv2dSpec } from './conv2d.wgsl.ts';
+
+export interface Conv2dOptions {
+  /** PyTorch layout [Cout, Cin, KH, KW]. */
+  weight: Float32Array;
+  outChannels: number;
+  kernel: number | Pair;
+  stride?: number | Pair;
+  padding?: number | Pair;
+  /** Conv bias, added before scale/shift. */
+  bias?: Float32Array;
+  /** Per-output-channel affine after the conv (a folded BatchNorm): y = y * scale + shift. */
+  scale?: Float32Array;
+  shift?: Float32Array;
+  /** Added after scale/shift, before ReLU (a bottleneck's shortcut). Same shape as the output. */
+  residual?: Tensor;
+  relu?: boolean;
+  /** Bilinearly resized to the output size and added after ReLU (the decoder's top-down path). */
+  upsampleAdd?: { tensor: Tensor; alignCorners: boolean };
+  /** Write into this tensor (e.g. a channel view, which makes a concat free) instead of a new one. */
+  out?: Tensor;
+  /** 'blocked' (default) or the one-output-per-thread yardstick used by the benchmark. */
+  variant?: 'blocked' | 'direct';
+}
+
+/**
+ * 2D convolution, zero padding, PyTorch semantics. Shape rules: x is [N, H, W, Cin];
+ * output is [N, floor((H + 2ph - kh) / sh) + 1, ..., Cout]; weight has Cout*Cin*kh*kw values;
+ * residual matches the output; upsampleAdd has the output's N and C and any spatial size.
+ */
+export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Tensor {
+  const [kh, kw] = pair(o.kernel, 1, `conv2d '${name}' kernel`);
+  const [sh, sw] = pair(o.stride, 1, `conv2d '${name}' stride`);
+  const [ph, pw] = pair(o.padding, 0, `conv2d '${name}' padding`);
+  const [n, ih, iw, ci] = x.shape;
+  const co = o.outChannels;
+  if (kh < 1 || kw < 1 || sh < 1 || sw < 1) throw new ShapeError(`conv2d '${name}': kernel and stride must be >= 1`);
+  if (o.weight.length !== co * ci * kh * kw)
+    throw new ShapeError(`conv2d '${name}': weight has ${o.weight.length} values, [${co}, ${ci}, ${kh}, ${kw}] needs ${co * ci * kh * kw}`);
+  const oh = Math.floor((ih + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((iw + 2 * pw - kw) / sw) + 1;
+  if (oh < 1 || ow < 1) throw new ShapeError(`conv2d '${name}': input ${ih}x${iw} is smaller than kernel ${kh}x${kw} with padding ${ph},${pw}`);
+  const y = o.out ?? g.tensor(name, [n, oh, ow, co]);
+  if (y.shape.join() !== [n, oh, ow, co].join())
+    throw new ShapeError(`conv2d '${name}': output '${y.name}' is [${y.shape}], expected [${n}, ${oh}, ${ow}, ${co}]`);
+  if (o.residual && o.residual.shape.join() !== y.shape.join())
+    throw new ShapeError(`conv2d '${name}': residual '${o.residual.name}' is [${o.residual.shape}], expected [${y.shape}]`);
+  if (o.upsampleAdd) checkSameBatchAndChannels(y, o.upsampleAdd.tensor, `conv2d '${name}' upsampleAdd`);
+
+  const co4 = ceilDiv(co, 4);
+  const variant = o.variant ?? 'blocked';
+  // Register blocking: 4 pixels x 2 channel groups when there are channels to fill them.
+  const tc = co4 >= 2 ? 2 : 1;
+  const tp = oh * ow >= 4 ? 4 : 1;
+  const coPad4 = ceilDiv(co4, tc) * tc;
+  const coBlocks = coPad4 / tc;
+  const wgX = Math.min(8, 2 ** Math.ceil(Math.log2(coBlocks)));
+  const wgY = 64 / wgX;
+  const spec: Conv2dSpec = {
+    x, y, kh, kw, sh, sw, ph, pw, coPad4, tp, tc, wgX, wgY, relu: !!o.relu,
+    residual: o.residual,
+    upsample: o.upsampleAdd && { t: o.upsampleAdd.tensor, alignCorners: o.upsampleAdd.alignCorners },
+  };
+  if (variant === 'direct' && (o.residual || o.upsampleAdd))
+    throw new ShapeError(`conv2d '${name}': the direct variant has no residual or upsample epilogue`);
+  const w = g.constant(`${name}.weight`, packConvWeight(o.weight, co, ci, kh, kw, coPad4 * 4));
+  const ss = g.constant(`${name}.scaleShift`, packScaleShift(co, coPad4 * 4, o.scale, o.shift, o.bias));
+  const bindings = [
+    { tensor: x, access: 'read' as const },
+    { constant: w },
+    { constant: ss },
+    { tensor: y, access: 'write' as const },
+    ...(o.residual ? [{ tensor: o.residual, access: 'read' as const }] : []),
+    ...(o.upsampleAdd ? [{ tensor: o.upsampleAdd.tensor, access: 'read' as const }] : []),
+  ];
+  const macs = n * oh * ow * co * ci * kh * kw;
+  const bytes = 4 * (n * ih * iw * pad4(ci) + o.weight.length + n * oh * ow * pad4(co) * (1 + (o.residual ? 1 : 0)));
+  const key = `${place(x)}>${place(y)} k${kh}x${kw} s${sh}x${sw} p${ph}x${pw} t${tp}x${tc} r${+!!o.relu}` +
+    (o.residual ? ` res${place(o.residual)}` : '') +
+    (o.upsampleAdd ? ` up${place(o.upsampleAdd.tensor)}${o.upsampleAdd.alignCorners ? 'ac' : ''}` : '');
+  if (variant === 'direct') {
+    const total = n * oh * ow * coPad4 * 4;
+    const wg = 64;
+    const groups = ceilDiv(total, wg);
+    g.add(name, {
+      kernel: 'conv2dDirect', key, wgsl: () => conv2dDirectWGSL(spec, wg), bindings, flops: 2 * macs, bytes,
+      workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535), 1],
+    });
+  } else {
+    g.add(name, {
+      kernel: 'conv2d', key, wgsl: () => conv2dWGSL(spec), bindings, flops: 2 * macs, bytes,
+      workgroups: [ceilDiv(coBlocks, wgX), ceilDiv(ceilDiv(oh * ow, tp), wgY), n],
+    });
+  }
+  return y;
+}
+
+/** [Cout, Cin, kh, kw] -> [kh][kw][ci4][coPad][4 lanes of ci] with zeros in the padding. */
+export function packConvWeight(w: Float32Array, co: number, ci: number, kh: number, kw: number, coPad: number): Float32Array {
+  const ci4 = ceilDiv(ci, 4);
+  const out = new Float32Array(kh * kw * ci4 * coPad * 4);
+  for (let o = 0; o < co; o++)
+    for (let i = 0; i < ci; i++)
+      for (let y = 0; y < kh; y++)
+        for (let x = 0; x < kw; x++) {
+          const c4 = i >> 2;
+          const lane = i & 3;
+          const dst = ((((y * kw + x) * ci4 + c4) * (coPad / 4) + (o >> 2)) * 4 + lane) * 4 + (o & 3);
+          out[dst] = w[((o * ci + i) * kh + y) * kw + x];
+        }
+  return out;
+}

@@ -1,0 +1,151 @@
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import type { Tensor } from '../engine/index.ts';
+import { bilinearSampler, vec4Index } from './common.ts';
+
+export interface Conv2dSpec {
+  x: Tensor;
+  y: Tensor;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  /** Output-channel vec4 groups in the packed weights (a multiple of tc). */
+  coPad4: number;
+  /** Pixels per thread and vec4 channel groups per thread (register blocking). */
+  tp: number;
+  tc: number;
+  wgX: number;
+  wgY: number;
+  relu: boolean;
+  residual?: Tensor;
+  upsample?: { t: Tensor; alignCorners: boolean };
+}
+
+/**
+ * Implicit-GEMM convolution on nhwc4 tensors, register-blocked: each thread accumulates
+ * tp output pixels x tc groups of 4 output channels. Per (kh, kw, ci4) step it loads tp input
+ * vec4s and 4*tc weight vec4s and does 16*tp*tc multiply-adds, so every load feeds several FMAs.
+ * No workgroup memory: neighbouring threads share inputs through the cache, and the kernel
+ * stays barrier-free (barriers are what software rasterisers pay most for).
+ *
+ * Weights are packed [kh][kw][ci4][coPad4][4] vec4s: entry j of a group holds input channel
+ * ci4*4+j for output channels co4*4..co4*4+3. The epilogue: v = acc*scale + shift, then
+ * + residual, then ReLU, then + bilinear(upsample) — BatchNorm, ReLU, residual and the
+ * decoder's upsample-and-add fused into the conv's store.
+ */
+export function conv2dWGSL(s: Conv2dSpec): string {
+  const { x, y, tp, tc } = s;
+  const [, ih, iw] = x.shape;
+  const [, oh, ow, co] = y.shape;
+  const ci4 = Math.ceil(x.channels / 4);
+  const co4 = Math.ceil(co / 4);
+  const npix = oh * ow;
+  const pix = [...Array(tp).keys()];
+  const grp = [...Array(tc).keys()];
+  const hasRes = !!s.residual;
+  const hasUp = !!s.upsample;
+  return wgsl`
+@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> SS: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
+#if ${hasRes}
+@group(0) @binding(4) var<storage, read> R: array<vec4<f32>>;
+#endif
+#if ${hasUp}
+@group(0) @binding(${hasRes ? 5 : 4}) var<storage, read> U: array<vec4<f32>>;
+${hasUp ? bilinearSampler('upsampled', 'U', s.upsample!.t, oh, ow, s.upsample!.alignCorners) : ''}
+#endif
+
+@compute @workgroup_size(${s.wgX}, ${s.wgY}, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let cob = gid.x * ${tc}u;
+  let pb = gid.y * ${tp}u;
+  let n = gid.z;
+  if (cob >= ${co4}u || pb >= ${npix}u) { return; }
+  ${pix.map((i) => `let p${i} = min(pb + ${i}u, ${npix - 1}u); let oy${i} = p${i} / ${ow}u; let ox${i} = p${i} % ${ow}u;`).join('\n  ')}
+  ${pix.flatMap((i) => grp.map((t) => `var a${i}_${t} = vec4<f32>(0.0);`)).join('\n  ')}
+  for (var ky = 0u; ky < ${s.kh}u; ky++) {
+    for (var kx = 0u; kx < ${s.kw}u; kx++) {
+      ${pix
+        .map(
+          (i) => `let iy${i} = i32(oy${i} * ${s.sh}u + ky) - ${s.ph}; let ix${i} = i32(ox${i} * ${s.sw}u + kx) - ${s.pw};
+      let ok${i} = iy${i} >= 0 && iy${i} < ${ih} && ix${i} >= 0 && ix${i} < ${iw};
+      let xb${i} = select(0u, ${vec4Index(x, 'n', `u32(iy${i})`, `u32(ix${i})`, '0u')}, ok${i});`,
+        )
+        .join('\n      ')}
+      let wb = (ky * ${s.kw}u + kx) * ${ci4 * s.coPad4 * 4}u + cob * 4u;
+      for (var c = 0u; c < ${ci4}u; c++) {
+        ${pix.map((i) => `let x${i} = select(vec4<f32>(0.0), X[xb${i} + c], ok${i});`).join('\n        ')}
+        let wc = wb + c * ${s.coPad4 * 4}u;
+        ${grp
+          .map(
+            (t) => `{
+          let w0 = Wt[wc + ${t * 4}u]; let w1 = Wt[wc + ${t * 4 + 1}u]; let w2 = Wt[wc + ${t * 4 + 2}u]; let w3 = Wt[wc + ${t * 4 + 3}u];
+          ${pix.map((i) => `a${i}_${t} += x${i}.x * w0 + x${i}.y * w1 + x${i}.z * w2 + x${i}.w * w3;`).join('\n          ')}
+        }`,
+          )
+          .join('\n        ')}
+      }
+    }
+  }
+  ${pix
+    .flatMap((i) =>
+      grp.map(
+        (t) => `if (pb + ${i}u < ${npix}u && cob + ${t}u < ${co4}u) {
+    let c4 = cob + ${t}u;
+    var v = a${i}_${t} * SS[c4] + SS[${s.coPad4}u + c4];
+    ${s.residual ? `v += R[${vec4Index(s.residual, 'n', `oy${i}`, `ox${i}`, 'c4')}];` : ''}
+    ${s.relu ? 'v = max(v, vec4<f32>(0.0));' : ''}
+    ${hasUp ? `v += upsampled(n, oy${i}, ox${i}, c4);` : ''}
+    Y[${vec4Index(y, 'n', `oy${i}`, `ox${i}`, 'c4')}] = v;
+  }`,
+      ),
+    )
+    .join('\n  ')}
+}`;
+}
+
+/** The plain kernel kept as a yardstick: one output value per thread, scalar loads. */
+export function conv2dDirectWGSL(s: Conv2dSpec, wg: number): string {
+  const { x, y } = s;
+  const [, ih, iw] = x.shape;
+  const [n, oh, ow, co] = y.shape;
+  const ci = x.channels;
+  // Threads cover the padded channels too, so padded lanes get their 0 (zero weights and shift).
+  const cp = s.coPad4 * 4;
+  const total = n * oh * ow * cp;
+  return `
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> Wt: array<f32>;
+@group(0) @binding(2) var<storage, read> SS: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+
+@compute @workgroup_size(${wg}, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * ${wg * 65535}u;
+  if (i >= ${total}u) { return; }
+  let oc = i % ${cp}u;
+  if (oc >= ${Math.ceil(co / 4) * 4}u) { return; }
+  let ox = (i / ${cp}u) % ${ow}u;
+  let oy = (i / ${cp * ow}u) % ${oh}u;
+  let n = i / ${cp * ow * oh}u;
+  var acc = 0.0;
+  for (var ky = 0u; ky < ${s.kh}u; ky++) {
+    for (var kx = 0u; kx < ${s.kw}u; kx++) {
+      let iy = i32(oy * ${s.sh}u + ky) - ${s.ph};
+      let ix = i32(ox * ${s.sw}u + kx) - ${s.pw};
+      if (iy < 0 || iy >= ${ih} || ix < 0 || ix >= ${iw}) { continue; }
+      for (var c = 0u; c < ${ci}u; c++) {
+        let xv = X[(${vec4Index(x, 'n', 'u32(iy)', 'u32(ix)', '0u')}) * 4u + c];
+        acc += xv * Wt[((((ky * ${s.kw}u + kx) * ${Math.ceil(ci / 4)}u + c / 4u) * ${s.coPad4}u + oc / 4u) * 4u + c % 4u) * 4u + oc % 4u];
+      }
+    }
+  }
+  var v = acc * SS[oc] + SS[${s.coPad4 * 4}u + oc];
+  ${s.relu ? 'v = max(v, 0.0);' : ''}
+  Y[(${vec4Index(y, 'n', 'oy', 'ox', '0u')}) * 4u + oc] = v;
+}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * Kernel test cases that run unchanged in Node (Dawn) and in Chromium. A case builds a graph,
+ * writes fresh random inputs, poisons every output with NaN, runs, and compares each output with
+ * a float64 CPU reference (test/reference/cpu.ts). Padded channel lanes must read back as 0.
+ */
+import { Graph, paddingViolations, unpackToNCHW, type Engine, type Tensor } from '../../src/engine/index.ts';
+import { compare, makeRng, toFloat32, type Tensor64 } from '../reference/cpu.ts';
+
+export interface KernelCase {
+  name: string;
+  run(engine: Engine, seed: number): Promise<void>;
+}
+
+export interface Built {
+  inputs: [Tensor, Tensor64][];
+  outputs: [Tensor, Tensor64][];
+  rtol?: number;
+  atol?: number;
+}
+
+export type Rng = () => number;
+
+/** Compiles what `build` adds, runs it once with inputs written and outputs poisoned, and compares. */
+export async function check(engine: Engine, seed: number, build: (g: Graph, rng: Rng) => Built): Promise<void> {
+  const g = new Graph();
+  const rng = makeRng(seed);
+  const b = build(g, rng);
+  for (const [t] of b.outputs) g.output(t);
+  const exe = await engine.compile(g);
+  try {
+    for (const [t, v] of b.inputs) exe.writeNCHW(t, toFloat32(v));
+    for (const [t] of b.outputs) exe.fill(t, NaN);
+    await exe.run();
+    for (const [t, ref] of b.outputs) {
+      const storage = await exe.read(t);
+      const [n, h, w, c] = t.shape;
+      const got = unpackToNCHW(storage, t.shape);
+      const r = compare(got, ref.data, { rtol: b.rtol ?? 1e-4, atol: b.atol ?? 1e-5, shape: [n, c, h, w], name: t.name });
+      if (!r.ok) throw new Error(`${r.message} (seed ${seed})`);
+      const bad = paddingViolations(storage, c);
+      if (bad) throw new Error(`${t.name}: ${bad} padded channel lanes are not 0 (seed ${seed})`);
+    }
+  } finally {
+    engine.release(exe);
+  }
+}
+
+/** NCHW Tensor64 shape -> the engine's [N, H, W, C]. */
+export const nhwc = (s: readonly number[]): [number, number, number, number] => [s[0], s[2], s[3], s[1]];
+
+export function f32(a: Float64Array): Float32Array {
+  return toFloat32(a);
+}
