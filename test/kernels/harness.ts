@@ -20,11 +20,29 @@ export interface Built {
 
 export type Rng = () => number;
 
+/** Rewrites generated WGSL; the mutation test uses it to prove that broken kernels fail. */
+export type Mutation = (wgsl: string) => string;
+let mutation: Mutation | null = null;
+export function withMutation<T>(m: Mutation, fn: () => Promise<T>): Promise<T> {
+  mutation = m;
+  return fn().finally(() => (mutation = null));
+}
+
 /** Compiles what `build` adds, runs it once with inputs written and outputs poisoned, and compares. */
 export async function check(engine: Engine, seed: number, build: (g: Graph, rng: Rng) => Built): Promise<void> {
   const g = new Graph();
   const rng = makeRng(seed);
   const b = build(g, rng);
+  const m = mutation;
+  if (m) {
+    for (const node of g.nodes) {
+      const original = node.wgsl;
+      const mutated = m(original());
+      if (mutated === original()) throw new Error(`mutation did not change the WGSL of '${node.name}'`);
+      node.wgsl = () => mutated;
+      node.key += `|mutant:${mutated.length}:${hash(mutated)}`;
+    }
+  }
   for (const [t] of b.outputs) g.output(t);
   const exe = await engine.compile(g);
   try {
@@ -50,4 +68,10 @@ export const nhwc = (s: readonly number[]): [number, number, number, number] => 
 
 export function f32(a: Float64Array): Float32Array {
   return toFloat32(a);
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
 }

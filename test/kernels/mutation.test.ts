@@ -1,0 +1,36 @@
+// A test must be able to fail: each mutant below is a plausible kernel bug, and the ordinary
+// cases must catch it. If a mutant survives, the cases are too weak.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { Engine } from '../../src/engine/index.ts';
+import { conv2dCases } from './conv2d.cases.ts';
+import { withMutation, type Mutation } from './harness.ts';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await Engine.create();
+});
+afterAll(() => engine?.dispose());
+
+const byName = (part: string) => {
+  const c = conv2dCases.find((k) => k.name.includes(part));
+  if (!c) throw new Error(`no case named like '${part}'`);
+  return c;
+};
+
+const mutants: [string, string, Mutation][] = [
+  ['padding off by one (rows)', '3x3 p1 c3->5 9x6', (s) => s.replace(/ky\) - (\d+)/g, (_, p) => `ky) - ${Number(p) + 1}`)],
+  ['bounds check lets the last column in', '7x7 s2 p3', (s) => s.replace(/ix(\d) < (\d+)/g, (_, i, w) => `ix${i} <= ${w}`)],
+  ['ReLU dropped', 'stem bn relu', (s) => s.replace(/v = max\(v, vec4<f32>\(0\.0\)\);/g, '')],
+  ['last input channel group skipped', 'bottleneck 1x1 c32->16', (s) => s.replace(/c < (\d+)u; c\+\+/, (_, n) => `c < ${Number(n) - 1}u; c++`)],
+  ['align_corners=false sampled as true', 'align_corners=false', (s) => s.replace(/max\(\(f32\(oy\) \+ 0\.5\) \* \(([\d.]+) \/ ([\d.]+)\) - 0\.5, 0\.0\)/, 'f32(oy) * ($1 / $2)')],
+  ['residual added after ReLU', 'bn + residual + relu', (s) => s.replace(/(v \+= R\[[^\]]+\];)\s*(v = max\(v, vec4<f32>\(0\.0\)\);)/g, '$2 $1')],
+  ['last pixel of a block not stored', '3x3 p0 no padding', (s) => s.replace(/if \(pb \+ 3u < (\d+)u/, 'if (pb + 3u < 0u')],
+];
+
+for (const [what, caseName, m] of mutants) {
+  test(`mutant is caught: ${what}`, async () => {
+    const c = byName(caseName);
+    await c.run(engine, 7); // the unmutated case passes...
+    await expect(withMutation(m, () => c.run(engine, 7))).rejects.toThrow(); // ...the mutant fails
+  });
+}
