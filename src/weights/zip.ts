@@ -1,0 +1,149 @@
+/**
+ * Minimal zip reader over a random-access ByteSource.
+ *
+ * Why hand-written rather than fflate's unzip: fflate needs the whole archive in one buffer, and a
+ * full-size checkpoint is ~700 MB. torch's zip writer stores entries uncompressed (method 0), so we
+ * read the central directory from the end of the file and then each entry straight from its file
+ * offset, one at a time. fflate is still used to inflate DEFLATE entries (a re-zipped checkpoint).
+ * Zip64 is handled because torch writes it for archives past 4 GiB.
+ */
+import { inflateSync } from 'fflate';
+import type { ByteSource } from './source.ts';
+
+export interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  crc32: number;
+  localHeaderOffset: number;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (zip's polynomial); fflate does not export its own. */
+export function crc32(data: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+function u64(v: DataView, off: number): number {
+  const n = v.getBigUint64(off, true);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('zip: 64-bit field too large');
+  return Number(n);
+}
+
+export class ZipReader {
+  readonly entries = new Map<string, ZipEntry>();
+
+  private constructor(readonly source: ByteSource) {}
+
+  static async open(source: ByteSource): Promise<ZipReader> {
+    const zip = new ZipReader(source);
+    await zip.readCentralDirectory();
+    return zip;
+  }
+
+  private fail(msg: string): never {
+    throw new Error(`${this.source.name}: corrupt or truncated zip: ${msg}`);
+  }
+
+  private async readCentralDirectory(): Promise<void> {
+    const src = this.source;
+    const tailLen = Math.min(src.size, 22 + 65535 + 20);
+    if (src.size < 22) this.fail('file too short for an end-of-central-directory record');
+    const tailStart = src.size - tailLen;
+    const tail = await src.read(tailStart, tailLen);
+    const tv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+    let eocd = -1;
+    for (let i = tail.length - 22; i >= 0; i--) {
+      if (tv.getUint32(i, true) === 0x06054b50) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) this.fail('no end-of-central-directory record (file cut short?)');
+    let count = tv.getUint16(eocd + 10, true);
+    let cdSize = tv.getUint32(eocd + 12, true);
+    let cdOffset = tv.getUint32(eocd + 16, true);
+    // Zip64: a locator sits just before the EOCD and points at the zip64 EOCD record.
+    if (eocd >= 20 && tv.getUint32(eocd - 20, true) === 0x07064b50) {
+      const recOff = u64(tv, eocd - 20 + 8);
+      const rec = await src.read(recOff, 56);
+      const rv = new DataView(rec.buffer, rec.byteOffset, 56);
+      if (rv.getUint32(0, true) !== 0x06064b50) this.fail('bad zip64 end-of-central-directory record');
+      count = u64(rv, 32);
+      cdSize = u64(rv, 40);
+      cdOffset = u64(rv, 48);
+    }
+    if (cdOffset + cdSize > src.size) this.fail(`central directory (${cdOffset}+${cdSize}) lies past the end (${src.size})`);
+    const cd = await src.read(cdOffset, cdSize);
+    const v = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
+    const dec = new TextDecoder();
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      if (p + 46 > cd.length || v.getUint32(p, true) !== 0x02014b50) this.fail(`bad central directory entry ${i}`);
+      const method = v.getUint16(p + 10, true);
+      const crc = v.getUint32(p + 16, true);
+      let csize = v.getUint32(p + 20, true);
+      let size = v.getUint32(p + 24, true);
+      const nameLen = v.getUint16(p + 28, true);
+      const extraLen = v.getUint16(p + 30, true);
+      const commentLen = v.getUint16(p + 32, true);
+      let local = v.getUint32(p + 42, true);
+      const name = dec.decode(cd.subarray(p + 46, p + 46 + nameLen));
+      // Zip64 extended information: the 0xFFFFFFFF fields, in this order, are in extra id 0x0001.
+      let e = p + 46 + nameLen;
+      const eEnd = e + extraLen;
+      while (e + 4 <= eEnd) {
+        const id = v.getUint16(e, true);
+        const len = v.getUint16(e + 2, true);
+        if (id === 0x0001) {
+          let q = e + 4;
+          if (size === 0xffffffff) (size = u64(v, q)), (q += 8);
+          if (csize === 0xffffffff) (csize = u64(v, q)), (q += 8);
+          if (local === 0xffffffff) local = u64(v, q);
+        }
+        e += 4 + len;
+      }
+      this.entries.set(name, { name, method, compressedSize: csize, size, crc32: crc, localHeaderOffset: local });
+      p = eEnd + commentLen;
+    }
+  }
+
+  /** Where an entry's data starts (after its local header) and how long it is. */
+  async dataRange(entry: ZipEntry): Promise<{ offset: number; length: number }> {
+    const h = await this.source.read(entry.localHeaderOffset, 30).catch(() => this.fail(`local header of ${entry.name} is missing`));
+    const hv = new DataView(h.buffer, h.byteOffset, 30);
+    if (hv.getUint32(0, true) !== 0x04034b50) this.fail(`bad local header for ${entry.name}`);
+    const offset = entry.localHeaderOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
+    if (offset + entry.compressedSize > this.source.size) {
+      this.fail(`entry ${entry.name} (${entry.compressedSize} bytes at ${offset}) runs past the end of the file (${this.source.size})`);
+    }
+    return { offset, length: entry.compressedSize };
+  }
+
+  /** Reads one entry whole, checking its CRC-32. */
+  async read(name: string): Promise<Uint8Array> {
+    const entry = this.entries.get(name);
+    if (!entry) throw new Error(`${this.source.name}: zip entry ${name} not found`);
+    const { offset, length } = await this.dataRange(entry);
+    const raw = await this.source.read(offset, length);
+    let data: Uint8Array;
+    if (entry.method === 0) data = raw;
+    else if (entry.method === 8) data = inflateSync(raw, { out: new Uint8Array(entry.size) });
+    else this.fail(`entry ${name} uses unsupported compression method ${entry.method}`);
+    if (data.length !== entry.size) this.fail(`entry ${name} has ${data.length} bytes, expected ${entry.size}`);
+    if (crc32(data) !== entry.crc32) this.fail(`CRC mismatch in entry ${name}`);
+    return data;
+  }
+}

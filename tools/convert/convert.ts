@@ -1,0 +1,63 @@
+/**
+ * Node side of `hiu convert`: hashes the source, streams the conversion into a temporary file next
+ * to the output and renames it into place only on success, so a failure leaves no output file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileSource } from '../../src/weights/source.ts';
+import { TorchCheckpoint } from '../../src/weights/pth.ts';
+import { convertCheckpoint, type ConvertResult } from '../../src/weights/convert.ts';
+
+export interface ConvertFileOptions {
+  dtype?: 'f32' | 'f16';
+  inputSize?: number;
+  onProgress?: (phase: 'hash' | 'convert', done: number, total: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+export async function sha256File(path: string, onProgress?: (done: number) => void): Promise<string> {
+  const hash = createHash('sha256');
+  let done = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) {
+    hash.update(chunk as Buffer);
+    done += (chunk as Buffer).length;
+    onProgress?.(done);
+  }
+  return hash.digest('hex');
+}
+
+export async function convertFile(input: string, output: string, opts: ConvertFileOptions = {}): Promise<ConvertResult> {
+  const source = await fileSource(input);
+  const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let out: Awaited<ReturnType<typeof open>> | null = null;
+  try {
+    const ck = await TorchCheckpoint.open(source); // parses the pickle: hostile/corrupt files fail here
+    const sha = await sha256File(input, (d) => opts.onProgress?.('hash', d, source.size));
+    out = await open(tmp, 'wx');
+    const handle = out;
+    const result = await convertCheckpoint(ck, async (chunk) => {
+      let off = 0;
+      while (off < chunk.length) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+    }, {
+      dtype: opts.dtype,
+      inputSize: opts.inputSize,
+      sourceSha256: sha,
+      sourceName: basename(input),
+      onProgress: (d, t) => opts.onProgress?.('convert', d, t),
+      onWarning: opts.onWarning,
+    });
+    await out.sync();
+    await out.close();
+    out = null;
+    await rename(tmp, output);
+    return result;
+  } catch (e) {
+    await out?.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  } finally {
+    await source.close?.();
+  }
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `hiu` command line: subcommand dispatch. Others add subcommands to COMMANDS (e.g. convert-mano, infer).
+ *   hiu convert <checkpoint.pth> -o <out.safetensors> [--dtype f16] [--input-size 256]
+ */
+import { convertFile } from './convert.ts';
+
+export type Command = { summary: string; run: (args: string[]) => Promise<number> };
+
+class UsageError extends Error {}
+
+/** Tiny option parser: positional args plus `--name value` / `-o value` flags. */
+export function parseArgs(args: string[], valueFlags: Record<string, string>): { positional: string[]; flags: Map<string, string> } {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.indexOf('=');
+    const name = a.startsWith('-') ? valueFlags[eq > 0 ? a.slice(0, eq) : a] : undefined;
+    if (a.startsWith('-') && !name) throw new UsageError(`unknown option ${a}`);
+    if (!name) positional.push(a);
+    else if (eq > 0) flags.set(name, a.slice(eq + 1));
+    else if (i + 1 < args.length) flags.set(name, args[++i]);
+    else throw new UsageError(`option ${a} needs a value`);
+  }
+  return { positional, flags };
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise. */
+export function progressBar(label: string): (done: number, total: number) => void {
+  const tty = process.stderr.isTTY;
+  let lastTenth = -1;
+  let lastDraw = 0;
+  return (done, total) => {
+    const frac = total > 0 ? Math.min(1, done / total) : 1;
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    const text = `${label} [${'#'.repeat(Math.round(frac * 30)).padEnd(30, '.')}] ${(frac * 100).toFixed(0).padStart(3)}% ${mb(done)}/${mb(total)} MB`;
+    if (tty) {
+      const now = Date.now();
+      if (now - lastDraw > 50 || frac === 1) process.stderr.write(`\r${text}${frac === 1 ? '\n' : ''}`), (lastDraw = now);
+    } else if (Math.floor(frac * 10) > lastTenth) {
+      lastTenth = Math.floor(frac * 10);
+      process.stderr.write(text + '\n');
+    }
+  };
+}
+
+const CONVERT_USAGE = 'usage: hiu convert <checkpoint.pth> -o <out.safetensors> [--dtype f32|f16] [--input-size N]';
+
+async function runConvert(args: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(args, { '-o': 'out', '--out': 'out', '--output': 'out', '--dtype': 'dtype', '--input-size': 'inputSize' });
+  if (positional.length !== 1 || !flags.get('out')) throw new UsageError(CONVERT_USAGE);
+  const dtype = flags.get('dtype') ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, not ${dtype}`);
+  const inputSize = flags.has('inputSize') ? Number(flags.get('inputSize')) : undefined;
+  if (inputSize !== undefined && !(Number.isInteger(inputSize) && inputSize > 0 && inputSize % 32 === 0)) {
+    throw new UsageError('--input-size must be a positive multiple of 32');
+  }
+  const t0 = performance.now();
+  const bars = { hash: progressBar('hashing   '), convert: progressBar('converting') };
+  const result = await convertFile(positional[0], flags.get('out')!, {
+    dtype,
+    inputSize,
+    onProgress: (phase, d, t) => bars[phase](d, t),
+    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+  });
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  process.stderr.write(
+    `wrote ${flags.get('out')}: ${result.config.architecture}, ${result.tensors} tensors, ${(result.bytes / 1e6).toFixed(1)} MB ${dtype}, in ${secs} s\n`,
+  );
+  return 0;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  convert: { summary: 'PyTorch checkpoint (.pth) -> engine weights (.safetensors)', run: runConvert },
+};
+
+function usage(): string {
+  return ['usage: hiu <command> [args]', '', 'commands:', ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(14)} ${c.summary}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`hiu: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`hiu ${name}: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`hiu ${name}: error: ${(e as Error).message}\n`);
+    if (process.env.HIU_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}
+
+// Run when executed directly (tsx tools/convert/hiu.ts), not when imported by tests.
+if (process.argv[1] && /hiu\.ts$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
