@@ -73,3 +73,13 @@ export function paddingViolations(storage: Float32Array, c: number): number {
   for (let i = 0; i < storage.length; i += c4) for (let ch = c; ch < c4; ch++) if (storage[i + ch] !== 0) bad++;
   return bad;
 }
+
+/** nhwc4 storage of logical [N, H, W, C] -> dense NHWC Float32Array (padding dropped). */
+export function unpackNHWC(storage: Float32Array, shape: readonly [number, number, number, number]): Float32Array {
+  const [n, h, w, c] = shape;
+  const c4 = pad4(c);
+  if (c4 === c) return storage.slice(0, n * h * w * c);
+  const out = new Float32Array(n * h * w * c);
+  for (let p = 0; p < n * h * w; p++) out.set(storage.subarray(p * c4, p * c4 + c), p * c);
+  return out;
+}

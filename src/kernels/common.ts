@@ -1,4 +1,4 @@
-import { ShapeError, type Tensor } from '../engine/index.ts';
+import { ShapeError, type Graph, type Tensor } from '../engine/index.ts';
 
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
@@ -72,4 +72,42 @@ export function packScaleShift(c: number, cPad: number, scale?: Float32Array, sh
     out[cPad + i] = (bias ? bias[i] : 0) * s + (shift ? shift[i] : 0);
   }
   return out;
+}
+
+/** Smallest power of two >= v (1 for v <= 1). */
+export function nextPow2(v: number): number {
+  let p = 1;
+  while (p < v) p *= 2;
+  return p;
+}
+
+/**
+ * Workgroup shape for kernels that give each thread one vec4 of channels at some pixel(s):
+ * x runs over vec4 channel groups (so neighbouring threads touch neighbouring 16-byte words of a
+ * pixel), y over pixels; `size` threads in all.
+ */
+export function channelPixelTile(c4: number, size = 64, maxX = 16): [number, number] {
+  const wgX = Math.min(maxX, nextPow2(c4), size);
+  return [wgX, size / wgX];
+}
+
+/** A 1-D range of `groups` workgroups split over x and y so neither exceeds 65535. */
+export function grid1d(groups: number): [number, number, number] {
+  return [Math.min(groups, 65535), ceilDiv(groups, 65535), 1];
+}
+
+/**
+ * WGSL vec4<bool>: which lanes of channel group `c4` (a u32 expression) are real channels (< c).
+ * Kernels whose math would not give 0 in padded lanes use it to keep the padding invariant.
+ */
+export function laneMask(c4: string, c: number): string {
+  return `(vec4<u32>(${c4} * 4u) + vec4<u32>(0u, 1u, 2u, 3u)) < vec4<u32>(${c}u)`;
+}
+
+/** The tensor a kernel writes: `out` if given (checked against `shape`), else a new one. */
+export function outputTensor(g: Graph, name: string, what: string, out: Tensor | undefined, shape: readonly [number, number, number, number]): Tensor {
+  const y = out ?? g.tensor(name, shape);
+  if (y.shape.join() !== shape.join())
+    throw new ShapeError(`${what} '${name}': output '${y.name}' is [${y.shape}], expected [${shape.join(', ')}]`);
+  return y;
 }

@@ -8,7 +8,8 @@
  * store it once, as `regressor.*`; copies that differ are an error (the network has no place for them).
  * BatchNorm `num_batches_tracked` buffers are dropped (unused at inference).
  */
-import { isTensorRef, type TensorRef, type TorchCheckpoint } from './pth.ts';
+import { isTensorRef, TorchCheckpoint, type TensorRef } from './pth.ts';
+import { bufferSource } from './source.ts';
 import {
   detectArchitecture, expectedShapes, inferDetectorConfig, inferHiuConfig, stripPrefixes, validateShapes,
   WeightsMismatchError, type ModelConfig,
@@ -154,4 +155,24 @@ export async function convertCheckpoint(
   }
   if (overflow) opts.onWarning?.(`${overflow} values exceed the f16 range (|x| > 65504) and became infinite; use --dtype f32`);
   return { config: plan.config, metadata, tensors: plan.outputs.length, bytes: bytes.length + dataSize };
+}
+
+/**
+ * Converts a checkpoint held in memory (e.g. a File the user picked in a browser) to the engine's
+ * safetensors bytes, without touching any file system.
+ */
+export async function convertCheckpointBytes(
+  bytes: Uint8Array,
+  name: string,
+  opts: Omit<ConvertOptions, 'sourceSha256' | 'sourceName'> = {},
+): Promise<{ bytes: Uint8Array; result: ConvertResult }> {
+  const ck = await TorchCheckpoint.open(bufferSource(bytes, name));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  const sha = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const chunks: Uint8Array[] = [];
+  const result = await convertCheckpoint(ck, async (c) => void chunks.push(c.slice()), { ...opts, sourceSha256: sha, sourceName: name });
+  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let off = 0;
+  for (const c of chunks) out.set(c, (off += c.length) - c.length);
+  return { bytes: out, result };
 }

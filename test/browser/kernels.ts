@@ -1,6 +1,7 @@
 // Runs every kernel case in this page's WebGPU and leaves the results on window.
 import { Engine } from '../../src/engine/index.ts';
-import { allCases } from '../kernels/cases.ts';
+import { runtimeCases as allCases } from '../cases.ts';
+import { fetchFixture, setFixtureReader } from '../fixtures.ts';
 
 export interface CaseResult {
   name: string;
@@ -18,6 +19,7 @@ declare global {
 }
 
 async function main(): Promise<void> {
+  setFixtureReader(fetchFixture);
   const seed = Number(new URLSearchParams(location.search).get('seed') ?? Math.floor(Math.random() * 2 ** 31));
   const engine = await Engine.create();
   window.__adapter = `${engine.ctx.adapterInfo.architecture} ${engine.ctx.adapterInfo.description}`.trim();

@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from 'vitest';
 import type { CaseResult } from '../browser/kernels.ts';
 import { openPage } from '../browser/chromium.ts';
-import { allCases } from './cases.ts';
+import { runtimeCases as allCases } from '../cases.ts';
 import { testSeed } from '../seed.ts';
 
 // The page runs the same case list as node.test.ts; each result becomes one test here.

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Engine } from '../../src/engine/index.ts';
-import { allCases } from './cases.ts';
+import { readFileSync } from 'node:fs';
+import { runtimeCases as allCases } from '../cases.ts';
+import { setFixtureReader } from '../fixtures.ts';
 import { testSeed } from '../seed.ts';
 
 let engine: Engine;
 const seed = testSeed();
+setFixtureReader(async (p) => new Uint8Array(readFileSync(new URL(`../fixtures/${p}`, import.meta.url))));
 beforeAll(async () => {
   engine = await Engine.create();
 });

@@ -1,0 +1,29 @@
+import { bilinearResize } from '../../src/kernels/bilinearResize.ts';
+import * as ref from '../reference/cpu.ts';
+import { check, nhwc, type KernelCase } from './harness.ts';
+
+function resizeCase(label: string, shape: [number, number, number, number], oh: number, ow: number, alignCorners: boolean): KernelCase {
+  return {
+    name: `bilinearResize align_corners=${alignCorners} ${label}`,
+    run: (engine, seed) =>
+      check(engine, seed, (g, rng) => {
+        const x = ref.randomTensor(shape, rng);
+        const xt = g.input('x', nhwc(x.shape));
+        const y = bilinearResize(g, 'resize', xt, { height: oh, width: ow, alignCorners });
+        return { inputs: [[xt, x]], outputs: [[y, ref.bilinearResize(x, oh, ow, alignCorners)]] };
+      }),
+  };
+}
+
+const shapes: [string, [number, number, number, number], number, number][] = [
+  ['up x2 c4 8x8 -> 16x16 (decoder)', [1, 4, 8, 8], 16, 16],
+  ['up c3 4x5 -> 9x13', [1, 3, 4, 5], 9, 13],
+  ['down c5 9x7 -> 4x3', [1, 5, 9, 7], 4, 3],
+  ['1x1 -> 3x4 c1', [1, 1, 1, 1], 3, 4],
+  ['5x6 -> 1x1 c7', [1, 7, 5, 6], 1, 1],
+  ['3x3 -> 7x2 batch 2 c6', [2, 6, 3, 3], 7, 2],
+  ['same size 6x5 c2', [1, 2, 6, 5], 6, 5],
+  ['1x7 -> 4x3 c9 (one row in)', [1, 9, 1, 7], 4, 3],
+];
+
+export const bilinearCases: KernelCase[] = [true, false].flatMap((ac) => shapes.map(([l, s, oh, ow]) => resizeCase(l, s, oh, ow, ac)));
