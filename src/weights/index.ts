@@ -8,3 +8,4 @@ export * from './source.ts';
 export * from './zip.ts';
 export * from './convert.ts';
 export * from './loader.ts';
+export * from './mano.ts';

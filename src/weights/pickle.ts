@@ -28,6 +28,21 @@ export interface UnpickleOptions {
   globals: Record<string, { call?: (args: unknown[]) => unknown }>;
   /** Handles BINPERSID (torch's storage references). */
   persistentLoad?: (pid: unknown) => unknown;
+  /**
+   * Optional second allowlist consulted for globals not in `globals` (e.g. a whole module of inert
+   * class markers); return undefined to refuse. Only a dedicated reader (MANO) passes one.
+   */
+  resolveGlobal?: (module: string, name: string) => { call?: (args: unknown[]) => unknown } | undefined;
+  /**
+   * Optional BUILD handler (a stand-in for `__setstate__`): return true when it handled `obj`.
+   * Unhandled BUILDs keep the default rule (only an OrderedDict's ignored attribute dict).
+   */
+  build?: (obj: unknown, state: unknown) => boolean;
+  /**
+   * How py2 `str` (BINSTRING / SHORT_BINSTRING) decodes: 'utf8' (default, strict) or 'latin1'
+   * (what Python 3 gives with `pickle.load(f, encoding='latin1')`: any bytes, one char each).
+   */
+  py2Strings?: 'utf8' | 'latin1';
 }
 
 export class UnsafePickleError extends Error {}
@@ -46,6 +61,13 @@ function describe(v: unknown): string {
 export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { value: unknown; end: number } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const py2str = (b: Uint8Array): string => {
+    if (opts.py2Strings !== 'latin1') return utf8.decode(b);
+    // TextDecoder('latin1') is windows-1252; py2 latin-1 maps each byte to the same code point.
+    let s = '';
+    for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+    return s;
+  };
   const fail = (msg: string): never => {
     throw new Error(`${opts.name}: pickle: ${msg}`);
   };
@@ -106,7 +128,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { 
   };
   const resolve = (module: string, name: string): PyGlobal => {
     const key = `${module}.${name}`;
-    const impl = Object.prototype.hasOwnProperty.call(opts.globals, key) ? opts.globals[key] : undefined;
+    const impl = (Object.prototype.hasOwnProperty.call(opts.globals, key) ? opts.globals[key] : undefined) ?? opts.resolveGlobal?.(module, name);
     if (!impl) throw new UnsafePickleError(`unsafe pickle global '${key}' in ${opts.name}: refused (not on the allowlist)`);
     return new PyGlobal(module, name, impl.call);
   };
@@ -172,8 +194,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { 
       case 0x58: stack.push(utf8.decode(take(u32()))); break; // BINUNICODE
       case 0x8c: stack.push(utf8.decode(take(u8()))); break; // SHORT_BINUNICODE
       case 0x8d: stack.push(utf8.decode(take(u64()))); break; // BINUNICODE8
-      case 0x54: stack.push(utf8.decode(take(i32()))); break; // BINSTRING (py2 str)
-      case 0x55: stack.push(utf8.decode(take(u8()))); break; // SHORT_BINSTRING
+      case 0x54: stack.push(py2str(take(i32()))); break; // BINSTRING (py2 str)
+      case 0x55: stack.push(py2str(take(u8()))); break; // SHORT_BINSTRING
       case 0x42: stack.push(take(u32()).slice()); break; // BINBYTES
       case 0x43: stack.push(take(u8()).slice()); break; // SHORT_BINBYTES
       case 0x8e: stack.push(take(u64()).slice()); break; // BINBYTES8
@@ -200,6 +222,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { 
       case 0x62: { // BUILD: only the attribute dict of an OrderedDict (state_dict's _metadata) is accepted, and ignored
         const state = pop();
         const obj = top();
+        if (opts.build?.(obj, state)) break;
         if (!(obj instanceof Map)) {
           throw new UnsafePickleError(`unsafe pickle: BUILD on ${describe(obj)} in ${opts.name}: refused`);
         }

@@ -8,8 +8,10 @@
 export const FORMAT_NAME = 'hiu-weights';
 export const FORMAT_VERSION = '1';
 
-export type StDType = 'F32' | 'F16';
-export const ST_SIZE: Record<StDType, number> = { F32: 4, F16: 2 };
+export type StDType = 'F32' | 'F16' | 'I32' | 'U32';
+export const ST_SIZE: Record<StDType, number> = { F32: 4, F16: 2, I32: 4, U32: 4 };
+/** What parseHeader accepts unless told otherwise (engine weight files are float only). */
+export const ST_FLOAT_DTYPES: readonly StDType[] = ['F32', 'F16'];
 
 export interface StTensorInfo {
   name: string;
@@ -60,7 +62,7 @@ export function headerLength(first8: Uint8Array, name: string, fileSize?: number
   return Number(n);
 }
 
-export function parseHeader(body: Uint8Array, name: string): StHeader {
+export function parseHeader(body: Uint8Array, name: string, dtypes: readonly StDType[] = ST_FLOAT_DTYPES): StHeader {
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
@@ -72,13 +74,14 @@ export function parseHeader(body: Uint8Array, name: string): StHeader {
   for (const [key, v] of Object.entries(json)) {
     if (key === '__metadata__') continue;
     const t = v as { dtype?: string; shape?: number[]; data_offsets?: number[] };
-    if (t.dtype !== 'F32' && t.dtype !== 'F16') throw new Error(`${name}: tensor '${key}' has dtype ${t.dtype}; only F32 and F16 are supported`);
+    if (!dtypes.includes(t.dtype as StDType)) throw new Error(`${name}: tensor '${key}' has dtype ${t.dtype}; only ${dtypes.join(' and ')} are supported`);
+    const dtype = t.dtype as StDType;
     const [begin, end] = t.data_offsets ?? [];
     const numel = (t.shape ?? []).reduce((a, b) => a * b, 1);
-    if (!Array.isArray(t.shape) || typeof begin !== 'number' || typeof end !== 'number' || end - begin !== numel * ST_SIZE[t.dtype]) {
+    if (!Array.isArray(t.shape) || typeof begin !== 'number' || typeof end !== 'number' || end - begin !== numel * ST_SIZE[dtype]) {
       throw new Error(`${name}: tensor '${key}' has an inconsistent header entry`);
     }
-    tensors.push({ name: key, dtype: t.dtype, shape: t.shape, begin, end });
+    tensors.push({ name: key, dtype, shape: t.shape, begin, end });
   }
   tensors.sort((a, b) => a.begin - b.begin);
   let expect = 0;
@@ -91,10 +94,12 @@ export function parseHeader(body: Uint8Array, name: string): StHeader {
 
 /** Whole-buffer writer, for small files and tests. */
 export function writeSafetensors(
-  tensors: { name: string; shape: readonly number[]; data: Float32Array | Uint16Array; dtype?: StDType }[],
+  tensors: { name: string; shape: readonly number[]; data: Float32Array | Uint16Array | Int32Array | Uint32Array; dtype?: StDType }[],
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const entries = tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype ?? (t.data instanceof Uint16Array ? 'F16' : 'F32') as StDType }));
+  const inferred = (d: Float32Array | Uint16Array | Int32Array | Uint32Array): StDType =>
+    d instanceof Uint16Array ? 'F16' : d instanceof Int32Array ? 'I32' : d instanceof Uint32Array ? 'U32' : 'F32';
+  const entries = tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype ?? inferred(t.data) }));
   const { bytes, header, dataSize } = encodeHeader(entries, metadata);
   const out = new Uint8Array(bytes.length + dataSize);
   out.set(bytes);

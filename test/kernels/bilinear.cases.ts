@@ -1,6 +1,6 @@
 import { bilinearResize } from '../../src/kernels/bilinearResize.ts';
 import * as ref from '../reference/cpu.ts';
-import { check, nhwc, type KernelCase } from './harness.ts';
+import { check, nhwc, type KernelCase, type Mutation } from './harness.ts';
 
 function resizeCase(label: string, shape: [number, number, number, number], oh: number, ow: number, alignCorners: boolean): KernelCase {
   return {
@@ -27,3 +27,12 @@ const shapes: [string, [number, number, number, number], number, number][] = [
 ];
 
 export const bilinearCases: KernelCase[] = [true, false].flatMap((ac) => shapes.map(([l, s, oh, ow]) => resizeCase(l, s, oh, ow, ac)));
+
+/**
+ * Plausible bugs in these kernels, each as a WGSL rewrite and the case that must catch it
+ * (run by a mutation test: the case passes, the mutant fails with a MISMATCH or a padding error).
+ */
+export const bilinearMutants: [string, string, Mutation][] = [
+  ['bilinear: align_corners=false sampled as true', 'align_corners=false up c3 4x5', (s) => s.replace(/max\(\(f32\(oy\) \+ 0\.5\) \* \(([\d.]+) \/ ([\d.]+)\) - 0\.5, 0\.0\)/, 'f32(oy) * ($1 / $2)')],
+  ['bilinear: right tap = left tap', 'align_corners=true up c3 4x5', (s) => s.replace('let x1 = min(x0 + 1u', 'let x1 = min(x0 + 0u')],
+];

@@ -1,11 +1,14 @@
-import { bilinearCases } from './bilinear.cases.ts';
+import { bilinearCases, bilinearMutants } from './bilinear.cases.ts';
 import { conv2dCases } from './conv2d.cases.ts';
-import { denseCases } from './dense.cases.ts';
-import type { KernelCase } from './harness.ts';
-import { headCases } from './heads.cases.ts';
+import { denseCases, denseMutants } from './dense.cases.ts';
+import type { KernelCase, Mutation } from './harness.ts';
+import { headCases, headMutants } from './heads.cases.ts';
 import { manoCases } from './mano.cases.ts';
-import { poolCases } from './pool.cases.ts';
-import { tamCases } from './tam.cases.ts';
+import { poolCases, poolMutants } from './pool.cases.ts';
+import { tamCases, tamMutants } from './tam.cases.ts';
 
 /** Every kernel case; both runtimes run exactly this list. */
 export const allCases: KernelCase[] = [...conv2dCases, ...poolCases, ...bilinearCases, ...denseCases, ...tamCases, ...headCases, ...manoCases];
+
+/** Mutants of the pooling, resize, dense, TAM and head kernels: [what, case name part, WGSL rewrite]. */
+export const kernelMutants: [string, string, Mutation][] = [...poolMutants, ...bilinearMutants, ...denseMutants, ...tamMutants, ...headMutants];

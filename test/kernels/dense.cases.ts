@@ -1,7 +1,7 @@
 import { Graph, ShapeError } from '../../src/engine/index.ts';
 import { denseChain, type DenseLayer } from '../../src/kernels/denseChain.ts';
 import * as ref from '../reference/cpu.ts';
-import { check, f32, type KernelCase, type Rng } from './harness.ts';
+import { check, f32, type KernelCase, type Rng, type Mutation } from './harness.ts';
 
 export interface LayerShape {
   out: number;
@@ -73,4 +73,16 @@ export const denseCases: KernelCase[] = [
       }
     },
   },
+];
+
+/**
+ * Plausible bugs in these kernels, each as a WGSL rewrite and the case that must catch it
+ * (run by a mutation test: the case passes, the mutant fails with a MISMATCH or a padding error).
+ */
+export const denseMutants: [string, string, Mutation][] = [
+  ['dense: last tree step skipped', 'regressor widths 2048', (s) => s.replace(/if \(t < (\d+)u\) \{ part\[t\] \+= part\[t \+ \1u\]; \}\n  workgroupBarrier\(\);\n  (?=if \(t < \d+u\) \{ var v)/g, '')],
+  ['dense: weight lanes 1 and 2 swapped', 'denseChain 5 -> 13 -> 3', (s) => s.replace(/a\.y \* P\[w \+ 1u\] \+ a\.z \* P\[w \+ 2u\]/g, 'a.y * P[w + 2u] + a.z * P[w + 1u]')],
+  ['dense: ReLU dropped', 'TAM widths scaled down', (s) => s.replace(/ v = max\(v, vec4<f32>\(0\.0\)\);/g, '')],
+  ['dense: output-group loop stops at the thread count', '61 -> 2048 -> 7', (s) => s.replace('o4 < 512u; o4 += 256u', 'o4 < 256u; o4 += 256u')],
+  ['dense: layer 2 reads the ping buffer instead of the pong one', 'TAM widths scaled down', (s) => s.replace(/(layer 2:[\s\S]*?)let a = B\[i4\];/, '$1let a = A[i4];')],
 ];

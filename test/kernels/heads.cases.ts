@@ -1,7 +1,7 @@
 import { heatmapKeypoints } from '../../src/kernels/heatmapKeypoints.ts';
 import { sigmoid } from '../../src/kernels/sigmoid.ts';
 import * as ref from '../reference/cpu.ts';
-import { check, nhwc, type KernelCase } from './harness.ts';
+import { check, nhwc, type KernelCase, type Mutation } from './harness.ts';
 
 function sigmoidCase(label: string, shape: [number, number, number, number], range: [number, number] = [-4, 4]): KernelCase {
   return {
@@ -51,4 +51,19 @@ export const headCases: KernelCase[] = [
   keypointCase('4 maps 64x64 (full size)', [1, 4, 64, 64]),
   keypointCase('21 sparse maps 8x8, values in [-30, 1] (a few hot pixels: max and centroid from single pixels)', [1, 21, 8, 8], [-30, 1]),
   keypointCase('21 maps 9x7, values in [0, 0.01] (heat sums below 1)', [1, 21, 9, 7], [0, 0.01]),
+];
+
+/**
+ * Plausible bugs in these kernels, each as a WGSL rewrite and the case that must catch it
+ * (run by a mutation test: the case passes, the mutant fails with a MISMATCH or a padding error).
+ */
+export const headMutants: [string, string, Mutation][] = [
+  ['sigmoid: padded lanes not masked', 'sigmoid c5 3x7', (s) => s.replace(/select\(vec4<f32>\(0\.0\), v, [^;]+\)/, 'v')],
+  ['sigmoid: sign flipped', 'sigmoid c8 5x5', (s) => s.replace('exp(-X', 'exp(X')],
+  ['keypoints: no clamp', '21 maps 16x16', (s) => s.replace(/clamp\((M\[[^\]]+\]), vec4<f32>\(0\.0\), vec4<f32>\(1\.0\)\)/, '$1')],
+  ['keypoints: row and col swapped', '5 maps 9x4', (s) => s.replace('rr[0][t] / d, rc[0][t] / d', 'rc[0][t] / d, rr[0][t] / d')],
+  ['keypoints: eps 1 instead of 1e-8', 'heat sums below 1', (s) => s.replace('1e-8', '1.0')],
+  ['keypoints: max not combined in the first tree step', '21 sparse maps 8x8', (s) => s.replace('rm[t] = max(rm[t], rm[t + 32u]);', '')],
+  ['keypoints: column from the wrong width', '1 map 5x7', (s) => s.replace('p - row * 7u', 'p - row * 6u')],
+  ['sigmoid: batch index ignored', 'sigmoid c5 3x7 batch 2', (s) => s.replace(/let n = q \/ \d+u;/, 'let n = 0u;')],
 ];

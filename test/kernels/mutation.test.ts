@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Engine } from '../../src/engine/index.ts';
 import { conv2dCases } from './conv2d.cases.ts';
+import { manoCases, manoMutants } from './mano.cases.ts';
+import { allCases, kernelMutants } from './cases.ts';
 import { withMutation, type Mutation } from './harness.ts';
 
 let engine: Engine;
@@ -31,6 +33,16 @@ for (const [what, caseName, m] of mutants) {
   test(`mutant is caught: ${what}`, async () => {
     const c = byName(caseName);
     await c.run(engine, 7); // the unmutated case passes...
-    await expect(withMutation(m, () => c.run(engine, 7))).rejects.toThrow(); // ...the mutant fails
+    await expect(withMutation(m, () => c.run(engine, 7))).rejects.toThrow(/MISMATCH|padded channel lanes/); // ...the mutant fails
+  });
+}
+
+for (const [what, caseName, m] of [...kernelMutants, ...manoMutants]) {
+  test(`mutant is caught: ${what}`, async () => {
+    const c = [...manoCases, ...allCases].find((k) => k.name.includes(caseName));
+    if (!c) throw new Error(`no case named like '${caseName}'`);
+    await c.run(engine, 11);
+    // A comparison failure on a named output, not a build error or a harness complaint.
+    await expect(withMutation(m, () => c.run(engine, 11))).rejects.toThrow(/MISMATCH|padded channel lanes/);
   });
 }

@@ -2,7 +2,7 @@ import { avgPool2d } from '../../src/kernels/avgPool2d.ts';
 import { globalAvgPool } from '../../src/kernels/globalAvgPool.ts';
 import { maxPool2d } from '../../src/kernels/maxPool2d.ts';
 import * as ref from '../reference/cpu.ts';
-import { check, f32, nhwc, type KernelCase } from './harness.ts';
+import { check, f32, nhwc, type KernelCase, type Mutation } from './harness.ts';
 
 type P = number | [number, number];
 
@@ -129,4 +129,22 @@ export const poolCases: KernelCase[] = [
   gapInterleaveCase('C=5 (15 channels, padded tail) 6x7 batch 2', [2, 5, 6, 7], [0, 1, 2]),
   gapInterleaveCase('C=8 (24 channels) 16x16, dispatched t=2,0,1', [1, 8, 16, 16], [2, 0, 1]),
   gapInterleaveCase('C=1 (3 channels) 3x1, dispatched t=1,2,0', [1, 1, 3, 1], [1, 2, 0]),
+];
+
+/**
+ * Plausible bugs in these kernels, each as a WGSL rewrite and the case that must catch it
+ * (run by a mutation test: the case passes, the mutant fails with a MISMATCH or a padding error).
+ */
+export const poolMutants: [string, string, Mutation][] = [
+  ['avgPool: last window tap dropped', 'avgPool2d k2 c5 8x6', (s) => s.replace(/\n  acc \+= X\[b \+ \d+u\];(?![\s\S]*acc \+= X)/, '')],
+  ['avgPool: loop path misses last column', 'avgPool2d k5 (loop path)', (s) => s.replace('j < 5u', 'j < 4u')],
+  ['avgPool: BN shift dropped', 'k2 c12 6x6 + folded BN', (s) => s.replace(/v = v \* SS\[c4\] \+ SS\[[^\]]+\];/, 'v = v * SS[c4];')],
+  ['avgPool: divisor off by one', 'avgPool2d k2 c7 9x7', (s) => s.replace('acc * 0.25', 'acc * 0.2')],
+  ['maxPool: padding acts as 0', 'all inputs negative (padding is -inf)', (s) => s.replace(/var m = X\[[^;]+;/, 'var m = vec4<f32>(0.0);')],
+  ['maxPool: window one row short', 'maxPool2d k3 s2 p1 c5 9x8', (s) => s.replace('iy < y1', 'iy + 1u < y1')],
+  ['GAP: tail of interleaved vector not zeroed', 'interleave x3 C=5', (s) => s.replace(/if \(wid\.x == 0u && lx == 0u && ly == 0u\) \{[^}]*\}/, '') + ' '],
+  ['GAP: first tree step skipped', 'globalAvgPool c7 64x64', (s) => s.replace(/if \(ly < 32u\)[^\n]*\n  workgroupBarrier\(\);/, '')],
+  ['GAP: pixel stride off by one', 'globalAvgPool c5 9x11 batch 2', (s) => s.replace(/p \+= (\d+)u/, (_, v) => `p += ${Number(v) + 1}u`)],
+  ['GAP: interleave stride 4 instead of 3', 'interleave x3 C=8', (s) => s.replace('j * 3u', 'j * 4u')],
+  ['avgPool: view channel offset ignored', 'avgPool2d + BN into a channel view', (s) => s.replace(/Y\[([^\]]*) \+ (\d)u \+ \(c4\)\]/, (m, a) => `Y[${a} + 0u + (c4)]`) + "\n// mutated"],
 ];

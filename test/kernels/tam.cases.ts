@@ -4,7 +4,7 @@ import { globalAvgPool } from '../../src/kernels/globalAvgPool.ts';
 import { taskAttention } from '../../src/kernels/taskAttention.ts';
 import * as ref from '../reference/cpu.ts';
 import { randomLayers, type LayerShape } from './dense.cases.ts';
-import { check, f32, nhwc, type KernelCase } from './harness.ts';
+import { check, f32, nhwc, type KernelCase, type Mutation } from './harness.ts';
 
 function attentionCase(label: string, shape: [number, number, number, number], logitScale = 3): KernelCase {
   return {
@@ -92,4 +92,14 @@ export const tamCases: KernelCase[] = [
   },
   tamCase('C=8 16x16, F0 4 channels', 1, 8, 16, 16, 4),
   tamCase('C=5 (15-wide vector) 6x5, batch 2, F0 8 channels', 2, 5, 6, 5, 8),
+];
+
+/**
+ * Plausible bugs in these kernels, each as a WGSL rewrite and the case that must catch it
+ * (run by a mutation test: the case passes, the mutant fails with a MISMATCH or a padding error).
+ */
+export const tamMutants: [string, string, Mutation][] = [
+  ['taskAttention: softmax without subtracting the max', 'logits up to +-100', (s) => s.replace(/exp\(l(\d) - m\)/g, 'exp(l$1)')],
+  ['taskAttention: de-interleave swaps two tasks', 'taskAttention C=8 6x7', (s) => s.replace('let l0 = vec4<f32>(q0.x, q0.w, q1.z, q2.y);', 'let l0 = vec4<f32>(q0.x, q0.w, q1.w, q2.y);')],
+  ['taskAttention: last pixel of a thread not stored', 'C=7 16x16', (s) => s.replace(/if \(pb \+ 3u < (\d+)u\)/, 'if (pb + 3u < 0u)')],
 ];

@@ -2,8 +2,12 @@
 /**
  * `hiu` command line: subcommand dispatch. Others add subcommands to COMMANDS (e.g. convert-mano, infer).
  *   hiu convert <checkpoint.pth> -o <out.safetensors> [--dtype f16] [--input-size 256]
+ *   hiu convert-mano <MANO_RIGHT.pkl|file.npz> -o <out.safetensors> [--side left|right]
+ *   hiu infer --weights W --mano M --input <image|.npy> --out DIR [--right]
  */
 import { convertFile } from './convert.ts';
+import { convertManoFile } from './convertMano.ts';
+import { runInfer } from './infer.ts';
 
 export type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
@@ -71,8 +75,25 @@ async function runConvert(args: string[]): Promise<number> {
   return 0;
 }
 
+const CONVERT_MANO_USAGE = 'usage: hiu convert-mano <MANO_LEFT.pkl|MANO_RIGHT.pkl|file.npz> -o <out.safetensors> [--side left|right]';
+
+async function runConvertMano(args: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(args, { '-o': 'out', '--out': 'out', '--output': 'out', '--side': 'side' });
+  if (positional.length !== 1 || !flags.get('out')) throw new UsageError(CONVERT_MANO_USAGE);
+  const side = flags.get('side');
+  if (side !== undefined && side !== 'left' && side !== 'right') throw new UsageError(`--side must be left or right, not ${side}`);
+  const r = await convertManoFile(positional[0], flags.get('out')!, { side });
+  process.stderr.write(
+    `wrote ${flags.get('out')}: MANO ${r.asset.side} hand, ${r.asset.numVertices} vertices, ${r.asset.faces.length / 3} faces, ${(r.bytes / 1e6).toFixed(2)} MB` +
+      ` (source sha256 ${r.sha256.slice(0, 12)}...). MANO's licence forbids redistributing this file.\n`,
+  );
+  return 0;
+}
+
 export const COMMANDS: Record<string, Command> = {
   convert: { summary: 'PyTorch checkpoint (.pth) -> engine weights (.safetensors)', run: runConvert },
+  'convert-mano': { summary: 'MANO model (.pkl / .npz) -> hand asset (.safetensors)', run: runConvertMano },
+  infer: { summary: 'run HIU-DMTL + MANO on an image or .npy, write .npy outputs and result.json', run: runInfer },
 };
 
 function usage(): string {
