@@ -16,12 +16,36 @@ export interface LayerTiming {
   bytes: number;
 }
 
+export type ProfileMethod = 'timestamp-query' | 'per-dispatch-submit';
+
 export interface Profile {
   /** How times were taken: GPU timestamps, or one submit per dispatch timed on the CPU. */
-  method: 'timestamp-query' | 'per-dispatch-submit';
+  method: ProfileMethod;
   layers: LayerTiming[];
-  /** First dispatch start to last dispatch end, in milliseconds. */
+  /**
+   * timestamp-query: first dispatch start to last dispatch end on the GPU, in milliseconds
+   * (gaps between the per-layer passes included). per-dispatch-submit: CPU wall time of the
+   * whole per-dispatch loop.
+   */
   totalMs: number;
+  /**
+   * The whole graph encoded as `run()` encodes it (one compute pass), timed separately in the
+   * same submit: GPU timestamps around that one pass, or, without timestamp-query, the CPU wall
+   * time of one submit until the queue is idle. Absent when not measured (`endToEnd: false`).
+   */
+  endToEndMs?: number;
+  /** Why the method is what it is, e.g. that the device has no timestamp-query. */
+  note?: string;
+}
+
+export interface ProfileOptions {
+  /**
+   * 'auto' (default): timestamp queries when the device has them, else one submit per
+   * dispatch. Forcing 'timestamp-query' on a device without it is an error.
+   */
+  method?: 'auto' | ProfileMethod;
+  /** Also time the unsplit graph (one pass) for `endToEndMs` (default true). */
+  endToEnd?: boolean;
 }
 
 interface Step {
@@ -145,23 +169,47 @@ export class Executable {
     pass.dispatchWorkgroups(...s.node.workgroups);
   }
 
-  /** Runs once and times each dispatch. */
-  profile(): Promise<Profile> {
+  /**
+   * Runs once and times each dispatch. With timestamp-query, each dispatch gets its own compute
+   * pass with timestampWrites (begin/end), so a layer's time is its pass on the GPU; the unsplit
+   * graph is also timed in one extra pass (`endToEndMs`) in the same command buffer. Without it,
+   * each dispatch is submitted alone and timed on the CPU until the queue is idle, and the
+   * profile says so (`method`, `note`).
+   */
+  profile(opts: ProfileOptions = {}): Promise<Profile> {
     this.check();
-    return this.serial(() => (this.ctx.features.timestampQuery ? this.profileTimestamps() : this.profileSubmits()));
+    const want = opts.method ?? 'auto';
+    const has = this.ctx.features.timestampQuery;
+    if (want === 'timestamp-query' && !has)
+      throw new EngineError("profile: method 'timestamp-query' was asked for, but this device has no timestamp-query feature");
+    const endToEnd = opts.endToEnd ?? true;
+    if (want === 'per-dispatch-submit')
+      return this.serial(() => this.profileSubmits(endToEnd, 'forced by the caller (profile({ method: \'per-dispatch-submit\' }))'));
+    if (has) return this.serial(() => this.profileTimestamps(endToEnd));
+    return this.serial(() => this.profileSubmits(endToEnd, 'the device has no timestamp-query feature'));
   }
 
-  private async profileTimestamps(): Promise<Profile> {
+  private async profileTimestamps(endToEnd: boolean): Promise<Profile> {
     const n = this.steps.length;
+    // Queries 0..2n-1: per-layer begin/end; 2n, 2n+1: the unsplit graph's pass.
+    const count = 2 * n + 2;
     if (!this.query) {
       this.query = {
-        set: this.tracker.querySet(this.device, { label: 'layer-times', type: 'timestamp', count: 2 * n }),
-        resolve: this.tracker.buffer(this.device, { label: 'layer-times-resolve', size: 16 * n, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
-        read: this.tracker.buffer(this.device, { label: 'layer-times-read', size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+        set: this.tracker.querySet(this.device, { label: 'layer-times', type: 'timestamp', count }),
+        resolve: this.tracker.buffer(this.device, { label: 'layer-times-resolve', size: 8 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+        read: this.tracker.buffer(this.device, { label: 'layer-times-read', size: 8 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
       };
     }
     const q = this.query;
     const enc = this.device.createCommandEncoder({ label: 'inference-profiled' });
+    if (endToEnd && n) {
+      const pass = enc.beginComputePass({
+        label: 'graph-end-to-end',
+        timestampWrites: { querySet: q.set, beginningOfPassWriteIndex: 2 * n, endOfPassWriteIndex: 2 * n + 1 },
+      });
+      for (const s of this.steps) this.dispatch(pass, s);
+      pass.end();
+    }
     this.steps.forEach((s, i) => {
       const pass = enc.beginComputePass({
         label: s.node.name,
@@ -170,19 +218,44 @@ export class Executable {
       this.dispatch(pass, s);
       pass.end();
     });
-    enc.resolveQuerySet(q.set, 0, 2 * n, q.resolve, 0);
-    enc.copyBufferToBuffer(q.resolve, 0, q.read, 0, 16 * n);
+    const used = endToEnd && n ? count : 2 * n;
+    if (used) {
+      enc.resolveQuerySet(q.set, 0, used, q.resolve, 0);
+      enc.copyBufferToBuffer(q.resolve, 0, q.read, 0, 8 * used);
+    }
     this.device.queue.submit([enc.finish()]);
-    await q.read.mapAsync(GPUMapMode.READ);
-    const t = new BigInt64Array(q.read.getMappedRange().slice(0));
+    if (!used) return { method: 'timestamp-query', layers: [], totalMs: 0 };
+    await q.read.mapAsync(GPUMapMode.READ, 0, 8 * used);
+    const t = new BigInt64Array(q.read.getMappedRange(0, 8 * used).slice(0));
     q.read.unmap();
-    const layers = this.steps.map((s, i) => this.timing(s.node, Number(t[2 * i + 1] - t[2 * i]) / 1e6));
-    const totalMs = n ? Number(t[2 * n - 1] - t[0]) / 1e6 : 0;
-    return { method: 'timestamp-query', layers, totalMs };
+    // Timestamps of separate passes may be reordered or clamped by the implementation: a
+    // negative interval reads as 0 rather than poisoning the sums.
+    const span = (a: bigint, b: bigint) => Math.max(0, Number(b - a) / 1e6);
+    const layers = this.steps.map((s, i) => this.timing(s.node, span(t[2 * i], t[2 * i + 1])));
+    let first = t[0];
+    let last = t[1];
+    for (let i = 0; i < n; i++) {
+      if (t[2 * i] < first) first = t[2 * i];
+      if (t[2 * i + 1] > last) last = t[2 * i + 1];
+    }
+    const profile: Profile = { method: 'timestamp-query', layers, totalMs: span(first, last) };
+    if (endToEnd) profile.endToEndMs = span(t[2 * n], t[2 * n + 1]);
+    return profile;
   }
 
-  private async profileSubmits(): Promise<Profile> {
+  private async profileSubmits(endToEnd: boolean, why: string): Promise<Profile> {
     const layers: LayerTiming[] = [];
+    let endToEndMs: number | undefined;
+    if (endToEnd && this.steps.length) {
+      const start = performance.now();
+      const enc = this.device.createCommandEncoder({ label: 'graph-end-to-end' });
+      const pass = enc.beginComputePass({ label: 'graph' });
+      for (const s of this.steps) this.dispatch(pass, s);
+      pass.end();
+      this.device.queue.submit([enc.finish()]);
+      await this.device.queue.onSubmittedWorkDone();
+      endToEndMs = performance.now() - start;
+    }
     const t0 = performance.now();
     for (const s of this.steps) {
       const start = performance.now();
@@ -194,7 +267,14 @@ export class Executable {
       await this.device.queue.onSubmittedWorkDone();
       layers.push(this.timing(s.node, performance.now() - start));
     }
-    return { method: 'per-dispatch-submit', layers, totalMs: performance.now() - t0 };
+    const profile: Profile = {
+      method: 'per-dispatch-submit',
+      layers,
+      totalMs: performance.now() - t0,
+      note: `${why}: each layer was submitted alone and timed on the CPU until the queue was idle, so its time includes submit and wait overhead`,
+    };
+    if (endToEndMs !== undefined) profile.endToEndMs = endToEndMs;
+    return profile;
   }
 
   private timing(node: Node, ms: number): LayerTiming {

@@ -30,6 +30,28 @@ interface Variant {
   heads?: HiuBuildOptions['heads'];
 }
 
+/** The same weights on a 96x96 input (maps 24x24): any multiple of 32 must work. */
+async function runSize96(engine: Engine): Promise<void> {
+  const { bytes } = await convertCheckpointBytes(await readFixture('hiu-small/plain.zip.pth'), 'plain.zip.pth', { inputSize: 64 });
+  const w = await loadWeights(bytes, { architecture: 'hiu-dmtl' });
+  const g = new Graph();
+  const net = buildHiuGraph(g, w.tensors, w.config as HiuConfig, { inputSize: 96 });
+  const exe = await engine.compile(g);
+  try {
+    exe.writeNCHW(net.input, await npy('input96'));
+    for (const t of g.outputs) exe.fill(t, NaN);
+    await exe.run();
+    const pairs: [string, Tensor][] = [['heatmaps', net.last.heatmaps], ['pof', net.last.pof], ['mask', net.last.maskLogit], ['coeffs', net.coeffs!]];
+    for (const [name, t] of pairs) {
+      if (name !== 'coeffs' && t.shape[1] !== 24) throw new Error(`${name}: map is ${t.shape[1]}x${t.shape[2]}, expected 24x24`);
+      const e = relL2(await exe.readNCHW(t), await npy(`size96_${name}`));
+      if (!(e <= 1e-4)) throw new Error(`96x96 input, ${name}: relative L2 error ${e.toExponential(2)} > 1e-4`);
+    }
+  } finally {
+    engine.release(exe);
+  }
+}
+
 async function runVariant(engine: Engine, v: Variant): Promise<void> {
   const { bytes } = await convertCheckpointBytes(await readFixture(`hiu-small/${v.file}`), v.file, { dtype: v.dtype, inputSize: 64 });
   const w = await loadWeights(bytes, { architecture: 'hiu-dmtl' });
@@ -70,5 +92,6 @@ async function runVariant(engine: Engine, v: Variant): Promise<void> {
 export const hiuCases: KernelCase[] = [
   { name: 'model: HIU-DMTL small config, plain.zip.pth, f32, matches PyTorch (rel L2 <= 1e-4)', run: (e) => runVariant(e, { file: 'plain.zip.pth', dtype: 'f32', tol: 1e-4 }) },
   { name: 'model: HIU-DMTL small config, module.wrapped.zip.pth, f32, heads of every stack', run: (e) => runVariant(e, { file: 'module.wrapped.zip.pth', dtype: 'f32', tol: 1e-4, heads: 'all' }) },
-  { name: 'model: HIU-DMTL small config, model.legacy.pth, f16 weights (rel L2 <= 1e-2)', run: (e) => runVariant(e, { file: 'model.legacy.pth', dtype: 'f16', tol: 1e-2 }) },
+  { name: 'model: HIU-DMTL small config on a 96x96 input (maps 24x24) matches PyTorch', run: (e) => runSize96(e) },
+  { name: 'model: HIU-DMTL small config, model.legacy.pth, f16 weights (rel L2 <= 5e-3; measured <= 1.4e-3)', run: (e) => runVariant(e, { file: 'model.legacy.pth', dtype: 'f16', tol: 5e-3 }) },
 ];

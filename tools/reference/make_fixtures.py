@@ -84,6 +84,16 @@ def make_hiu(gen):
         for name in ('heatmaps', 'pof', 'mask', 'coeffs'):
             save_npy(d, f'stack{k}_{name}', o[name])
     save_npy(d, 'keypoints2d', heatmap_keypoints(outs[-1]['heatmaps'][0]))
+    # Another input size (any multiple of 32 must work): the same weights in a model built for
+    # 96x96 inputs, whose maps are 24x24 (its own generator, so later fixtures keep their values).
+    net96 = HIUDMTL(**dict(HIU_SMALL, input_size=96)).eval()
+    net96.load_state_dict(sd)
+    x96 = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(96)) * 2 - 1
+    save_npy(d, 'input96', x96)
+    with torch.no_grad():
+        o96 = net96(x96)[-1]
+    for name in ('heatmaps', 'pof', 'mask', 'coeffs'):
+        save_npy(d, f'size96_{name}', o96[name])
     # Spot values, so a failing test can print numbers rather than a hash.
     for key in ('stem.0.1.running_var', 'tams.1.convs.5.0.weight', 'regressors.0.2.3.0.bias'):
         save_npy(d, 'tensor_' + key.replace('.', '_'), sd[key])
