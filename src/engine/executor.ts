@@ -151,16 +151,28 @@ export class Executable {
     this.write(t, new Float32Array(storageBytes(t.shape) / 4).fill(value));
   }
 
-  /** Encodes every dispatch into one command buffer and submits it once. */
-  run(): Promise<void> {
+  /**
+   * Encodes every dispatch into one command buffer and submits it once. `before` and `after`
+   * may encode their own work (e.g. preparing an input from a texture, copying an output for
+   * rendering) into the same command buffer.
+   */
+  run(hooks: { before?: (enc: GPUCommandEncoder) => void; after?: (enc: GPUCommandEncoder) => void } = {}): Promise<void> {
     this.check();
     return this.serial(async () => {
       const enc = this.device.createCommandEncoder({ label: 'inference' });
+      hooks.before?.(enc);
       const pass = enc.beginComputePass({ label: 'graph' });
       for (const s of this.steps) this.dispatch(pass, s);
       pass.end();
+      hooks.after?.(enc);
       this.device.queue.submit([enc.finish()]);
     });
+  }
+
+  /** The GPU buffer behind a graph input or output (for callers that encode their own work). */
+  gpuBuffer(t: Tensor): GPUBuffer {
+    this.check();
+    return this.io(t, 'expose');
   }
 
   private dispatch(pass: GPUComputePassEncoder, s: Step): void {

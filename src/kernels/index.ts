@@ -9,3 +9,4 @@ export * from './sigmoid.ts';
 export * from './heatmapKeypoints.ts';
 export * from './manoPose.ts';
 export * from './manoSkin.ts';
+export * from './peakCompact.ts';
