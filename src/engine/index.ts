@@ -7,3 +7,9 @@ export { planMemory, type MemoryPlan } from './planner.ts';
 export { PipelineCache } from './pipelines.ts';
 export type { ResourceCounts } from './resources.ts';
 export * from './tensor.ts';
+export type { ProfileMethod, ProfileOptions } from './executor.ts';
+export {
+  profileReport, formatProfileTable, toChromeTrace, prefixBlocks, blockClassifier, methodLine, coverageLine, median, OTHER_BLOCK,
+  type BlockRule, type BlockTotal, type ChromeTrace, type ProfileReport, type ProfileRow, type ReportOptions, type RunSummary,
+  type TableOptions, type TraceEvent,
+} from './profileReport.ts';

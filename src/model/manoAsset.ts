@@ -5,6 +5,7 @@
  * the repository: tests use `randomManoAsset`, a seeded licence-free asset of the same structure.
  */
 import { ShapeError } from '../engine/index.ts';
+import { mulberry32 as rng32 } from '../util/rng.ts';
 
 export type HandSide = 'left' | 'right';
 
@@ -117,17 +118,6 @@ export function tipIndicesFor(side: HandSide, v: number): number[] {
   return left.map((i, f) => (f === 2 ? i - 1 : i)); // right middle tip is one vertex earlier (444 vs 445)
 }
 
-/** mulberry32: uniform in [0, 1). */
-function rng32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A seeded random asset of MANO's structure, licence-free, for tests and the default demo:

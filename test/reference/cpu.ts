@@ -1,8 +1,10 @@
 // Float64 CPU reference implementations ("the oracle") for the GPU kernel tests.
 //
-// Plain TypeScript, no imports: runs in Node (vitest) and in a browser bundle alike.
+// Plain TypeScript with no dependencies: runs in Node (vitest) and in a browser bundle alike.
 // Every tensor is NCHW, row-major, stored as { shape, data: Float64Array }.
 // The loops are written for clarity first; they are fine for tensors up to a few 1e6 MACs.
+
+import { mulberry32 } from '../../src/util/rng.ts';
 
 export type Tensor64 = { shape: number[]; data: Float64Array };
 
@@ -55,16 +57,7 @@ function pair(v: number | readonly [number, number] | undefined, dflt: number): 
 // Random data
 
 /** Seeded PRNG (mulberry32): returns uniform values in [0, 1). */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const makeRng = mulberry32;
 
 /**
  * Uniform random tensor in [lo, hi). Values are rounded to float32 (Math.fround) so the

@@ -4,10 +4,12 @@
  *   hiu convert <checkpoint.pth> -o <out.safetensors> [--dtype f16] [--input-size 256]
  *   hiu convert-mano <MANO_RIGHT.pkl|file.npz> -o <out.safetensors> [--side left|right]
  *   hiu infer --weights W --mano M --input <image|.npy> --out DIR [--right]
+ *   hiu profile --weights W [--mano M] [--runs N] [--trace out.json] [--input-size S]
  */
 import { convertFile } from './convert.ts';
 import { convertManoFile } from './convertMano.ts';
 import { runInfer } from './infer.ts';
+import { runProfile } from './profile.ts';
 
 export type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
@@ -94,6 +96,7 @@ export const COMMANDS: Record<string, Command> = {
   convert: { summary: 'PyTorch checkpoint (.pth) -> engine weights (.safetensors)', run: runConvert },
   'convert-mano': { summary: 'MANO model (.pkl / .npz) -> hand asset (.safetensors)', run: runConvertMano },
   infer: { summary: 'run HIU-DMTL + MANO on an image or .npy, write .npy outputs and result.json', run: runInfer },
+  profile: { summary: 'per-layer GPU times, per-block totals, Chrome trace (--trace out.json)', run: runProfile },
 };
 
 function usage(): string {

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { manoAsset, MANO_PARENTS, MANO_TIP_INDICES, type HandSide, type ManoAsset } from '../../src/model/manoAsset.ts';
 import { writeManoAsset } from '../convert/convertMano.ts';
+import { mulberry32 } from '../../src/util/rng.ts';
 
 type V3 = [number, number, number];
 const add = (a: V3, b: V3): V3 => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
@@ -269,16 +270,6 @@ function poseBasis(): { components: number[][]; mean: number[] } {
   return { components: comps, mean };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The LEFT hand in natural vertex order (before the tip permutation). */
 function leftArrays() {

@@ -1,0 +1,143 @@
+// `hiu profile` end to end (Node): the committed small checkpoint, converted at input 64, profiled
+// twice; the table lists every layer of the hand graph, the layer times add up to the measured GPU
+// time, and the trace file is Chrome trace JSON.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Graph, type ChromeTrace } from '../../src/engine/index.ts';
+import { buildHandGraph } from '../../src/model/pipeline.ts';
+import { hiuProfileBlocks } from '../../src/model/profileBlocks.ts';
+import { blockClassifier, OTHER_BLOCK } from '../../src/engine/profileReport.ts';
+import { loadManoAsset } from '../../src/weights/mano.ts';
+import { loadWeights, type HiuConfig } from '../../src/weights/index.ts';
+import { convertFile } from '../../tools/convert/convert.ts';
+import { main } from '../../tools/convert/hiu.ts';
+
+const FIX = new URL('../fixtures/', import.meta.url).pathname;
+const ASSET = new URL('../../assets/hand-left.safetensors', import.meta.url).pathname;
+let dir: string;
+let weights: string;
+
+async function hiu(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hiu-profile-'));
+  weights = join(dir, 'small.safetensors');
+  await convertFile(join(FIX, 'hiu-small', 'plain.zip.pth'), weights, { inputSize: 64 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('hiu profile', () => {
+  test('table of every layer, blocks, coverage within 10%, Chrome trace', async () => {
+    const trace = join(dir, 'trace.json');
+    const r = await hiu('profile', '--weights', weights, '--mano', ASSET, '--runs', '2', '--trace', trace);
+    expect(r.code, r.stderr).toBe(0);
+    process.stderr.write(r.stdout.split('\n').filter((l) => /^(method|coverage| {2}\S)/.test(l)).join('\n') + '\n');
+
+    // The graph the command built, rebuilt here for its layer names.
+    const w = await loadWeights(weights, { architecture: 'hiu-dmtl' });
+    const config = w.config as HiuConfig;
+    const g = new Graph();
+    buildHandGraph(g, w.tensors, config, await loadManoAsset(ASSET), { inputSize: 64 });
+    const names = g.nodes.map((n) => n.name);
+    expect(names).toContain('mano.skin');
+    const lines = r.stdout.split('\n');
+    const tableNames = lines.map((l) => /^\d+\s+(\S+)/.exec(l)?.[1]).filter((x): x is string => !!x);
+    expect(tableNames).toEqual(names);
+
+    // Every layer lands in a named block; the blocks are the ones the issue lists.
+    const classify = blockClassifier(hiuProfileBlocks(config));
+    expect(names.filter((n) => classify(n) === OTHER_BLOCK)).toEqual([]);
+    const blocks = new Set(names.map(classify));
+    expect([...blocks].sort()).toEqual(
+      ['stem', 'heads', 'regressor', 'MANO', ...Array.from({ length: config.stacks }, (_, k) => [`encoder ${k}`, `decoder ${k}`, `TAM ${k}`]).flat()].sort(),
+    );
+    const split = blockClassifier(hiuProfileBlocks(config, { splitTasks: true }));
+    expect(['hiu.stack1.pof_dec.upsample0.conv1', 'hiu.stack0.mask_dec.lateral0', 'hiu.stack1.hm_dec.predict.conv0', 'hiu.stack0.tam.mlp'].map(split)).toEqual(
+      ['decoder 1 pof', 'decoder 0 mask', 'heads', 'TAM 0'],
+    );
+    for (const b of blocks) expect(r.stdout).toMatch(new RegExp(`^${b}\\s+\\d+\\s`, 'm'));
+
+    const header = lines.find((l) => l.startsWith('method:'))!;
+    const coverage = lines.find((l) => l.startsWith('coverage:'))!;
+    expect(coverage).toBeDefined();
+    const pct = Number(/= ([\d.]+)% of/.exec(coverage)![1]);
+
+    const json = JSON.parse(readFileSync(trace, 'utf8')) as ChromeTrace & { otherData: { coverage: number; method: string } };
+    const xs = json.traceEvents.filter((e) => e.ph !== 'M');
+    expect(xs.every((e) => e.ph === 'X' && typeof e.ts === 'number' && typeof e.dur === 'number')).toBe(true);
+    for (let i = 1; i < xs.length; i++) expect(xs[i].ts!).toBeGreaterThanOrEqual(xs[i - 1].ts!);
+    expect(xs.filter((e) => e.tid === 1).map((e) => e.name)).toEqual(names);
+    expect(xs.filter((e) => e.tid === 2).length).toBeGreaterThanOrEqual(blocks.size);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+
+    if (json.otherData.method === 'timestamp-query') {
+      expect(header).toMatch(/timestamp-query/);
+      // Layer times against the end-to-end GPU time (first layer start to last layer end).
+      expect(Math.abs(pct / 100 - 1), coverage).toBeLessThan(0.1);
+      expect(Math.abs(json.otherData.coverage - 1)).toBeLessThan(0.1);
+    } else {
+      expect(header).toMatch(/FALLBACK/);
+    }
+  });
+
+  test('clear errors: missing file, wrong architecture, a checkpoint, bad flags', async () => {
+    const missing = await hiu('profile', '--weights', join(dir, 'nope.safetensors'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--weights .*nope\.safetensors: no such file/);
+
+    const noMano = await hiu('profile', '--weights', weights, '--mano', join(dir, 'nope-mano.safetensors'));
+    expect(noMano.code).toBe(1);
+    expect(noMano.stderr).toMatch(/--mano .*: no such file/);
+
+    // Safetensors files of other architectures: the hand asset, converted detector weights.
+    const asset = await hiu('profile', '--weights', ASSET);
+    expect(asset.code).toBe(1);
+    expect(asset.stderr).toMatch(/--weights .*hand-left\.safetensors: holds 'mano-hand' hand asset \(pass it as --mano\), not HIU-DMTL/);
+    const det = join(dir, 'detector.safetensors');
+    await convertFile(join(FIX, 'detector-small', 'module.zip.pth'), det);
+    const wrong = await hiu('profile', '--weights', det);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/--weights .*detector\.safetensors: holds 'hand-detector' weights, not HIU-DMTL/);
+    const swapped = await hiu('profile', '--weights', weights, '--mano', weights);
+    expect(swapped.code).toBe(1);
+    expect(swapped.stderr).toMatch(/--mano .*: not a hand asset/);
+
+    const pth = await hiu('profile', '--weights', join(FIX, 'hiu-small', 'plain.zip.pth'));
+    expect(pth.code).toBe(1);
+    expect(pth.stderr).toMatch(/hiu convert/);
+
+    const junk = join(dir, 'junk.safetensors');
+    writeFileSync(junk, 'not a safetensors file');
+    const bad = await hiu('profile', '--weights', junk);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/junk\.safetensors/);
+
+    const runs = await hiu('profile', '--weights', weights, '--runs', '0');
+    expect(runs.stderr).toMatch(/--runs must be/);
+    const size = await hiu('profile', '--weights', weights, '--input-size', '50');
+    expect(size.stderr).toMatch(/--input-size must be a positive multiple of 32/);
+    const method = await hiu('profile', '--weights', weights, '--method', 'bogus');
+    expect(method.stderr).toMatch(/--method must be auto, timestamp or submit/);
+    const traceDir = await hiu('profile', '--weights', weights, '--trace', join(dir, 'no', 'such', 'dir', 't.json'));
+    expect(traceDir.stderr).toMatch(/--trace .*does not exist/);
+    expect(existsSync(join(dir, 'no'))).toBe(false);
+    const usage = await hiu('profile');
+    expect(usage.stderr).toMatch(/usage: hiu profile/);
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * `hiu profile --weights W.safetensors [--mano M.safetensors] [--runs N] [--trace out.json]
+ *              [--input-size S] [--method auto|timestamp|submit] [--top N] [--split-tasks]`
+ *
+ * Builds the hand graph (HIU-DMTL + MANO), feeds it a random input, warms up, profiles N runs
+ * and prints the per-layer table (median over runs), the per-block totals and how much of the
+ * measured GPU time the layer times cover. `--trace` writes a Chrome trace-event file
+ * (chrome://tracing, ui.perfetto.dev), through a temporary file renamed into place.
+ */
+import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  Engine, formatProfileTable, Graph, profileReport, toChromeTrace, type Profile, type ProfileOptions, type ProfileReport,
+} from '../../src/engine/index.ts';
+import { buildHandGraph } from '../../src/model/pipeline.ts';
+import { hiuProfileBlocks } from '../../src/model/profileBlocks.ts';
+import { loadManoAsset } from '../../src/weights/mano.ts';
+import { headerLength, loadWeights, type HiuConfig } from '../../src/weights/index.ts';
+import { parseArgs } from './hiu.ts';
+
+export const PROFILE_USAGE =
+  'usage: hiu profile --weights W.safetensors [--mano M.safetensors] [--runs N] [--trace out.json] [--input-size S]' +
+  ' [--method auto|timestamp|submit] [--top N] [--split-tasks]';
+
+const DEFAULT_MANO = new URL('../../assets/hand-left.safetensors', import.meta.url).pathname;
+
+function fail(msg: string): never {
+  throw new Error(msg);
+}
+
+function intFlag(flags: Map<string, string>, name: string, dflt: number | undefined, ok: (n: number) => boolean, what: string): number | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || !ok(n)) fail(`--${name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be ${what}, not '${v}'`);
+  return n;
+}
+
+/** `__metadata__.architecture` of a safetensors file, or null when it cannot be read (the loader then says why). */
+function declaredArchitecture(path: string): string | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const first8 = new Uint8Array(8);
+    if (readSync(fd, first8, 0, 8, 0) !== 8) return null;
+    const n = headerLength(first8, path, statSync(path).size);
+    const body = new Uint8Array(n);
+    readSync(fd, body, 0, n, 8);
+    const md = (JSON.parse(new TextDecoder().decode(body)) as { __metadata__?: Record<string, unknown> }).__metadata__;
+    return typeof md?.architecture === 'string' ? md.architecture : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Prefixes the flag and path unless the message already names the file. */
+function about(flag: string, path: string, e: Error): never {
+  fail(e.message.startsWith(path) ? `${flag} ${e.message}` : `${flag} ${path}: ${e.message}`);
+}
+
+export interface ProfileRunResult {
+  report: ProfileReport;
+  table: string;
+  layerNames: string[];
+}
+
+export interface ProfileCommandOptions {
+  weights: string;
+  mano?: string | null;
+  runs?: number;
+  inputSize?: number;
+  method?: ProfileOptions['method'];
+  splitTasks?: boolean;
+  top?: number;
+  log?: (line: string) => void;
+}
+
+/** The work behind `hiu profile`, callable from code: returns the report and the table. */
+export async function profileHandGraph(o: ProfileCommandOptions): Promise<ProfileRunResult> {
+  const log = o.log ?? (() => {});
+  const wPath = resolve(o.weights);
+  if (!existsSync(wPath) || !statSync(wPath).isFile()) fail(`--weights ${wPath}: no such file`);
+  if (/\.(pth|pt|ckpt|bin)$/i.test(wPath)) fail(`--weights ${wPath}: this looks like a PyTorch checkpoint; convert it first with \`hiu convert ${basename(wPath)} -o weights.safetensors\``);
+  const mPath = o.mano === null ? null : resolve(o.mano ?? DEFAULT_MANO);
+  if (mPath && (!existsSync(mPath) || !statSync(mPath).isFile())) fail(`--mano ${mPath}: no such file`);
+
+  const arch = declaredArchitecture(wPath);
+  if (arch && arch !== 'hiu-dmtl')
+    fail(`--weights ${wPath}: holds '${arch}' ${arch === 'mano-hand' ? 'hand asset (pass it as --mano)' : 'weights'}, not HIU-DMTL weights ('hiu-dmtl'); hiu profile profiles the HIU-DMTL + MANO hand graph`);
+  const weights = await loadWeights(wPath, { architecture: 'hiu-dmtl' }).catch((e: Error) => about('--weights', wPath, e));
+  const config = weights.config as HiuConfig;
+  const asset = mPath ? await loadManoAsset(mPath).catch((e: Error) => about('--mano', mPath, e)) : null;
+  const size = o.inputSize ?? config.inputSize;
+  const runs = o.runs ?? 5;
+
+  const engine = await Engine.create();
+  try {
+    const g = new Graph();
+    const h = buildHandGraph(g, weights.tensors, config, asset, { inputSize: size });
+    const layerNames = g.nodes.map((n) => n.name);
+    log(`compiling ${layerNames.length} dispatches (input ${size}x${size}, ${engine.ctx.adapterInfo.description || engine.ctx.adapterInfo.vendor || 'unknown adapter'})`);
+    const exe = await engine.compile(g);
+    // Random network input in [-1, 1] (the range of x / 127.5 - 1), reproducible.
+    let s = 0x9e3779b9;
+    const input = new Float32Array(3 * size * size).map(() => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return (s / 2 ** 32) * 2 - 1;
+    });
+    exe.writeNCHW(h.net.input, input);
+    const opts: ProfileOptions = { method: o.method ?? 'auto' };
+    // Warm-up: the plain run, then one profiled run (its per-layer passes are new work too).
+    await exe.run();
+    await exe.read(h.net.last.keypoints);
+    await exe.profile(opts);
+    const profiles: Profile[] = [];
+    for (let i = 0; i < runs; i++) profiles.push(await exe.profile(opts));
+    const report = profileReport(profiles, { blocks: hiuProfileBlocks(config, { splitTasks: o.splitTasks }) });
+    const title = `hiu profile: ${basename(wPath)}${asset ? ` + ${basename(mPath!)}` : ''}, input ${size}x${size}, ${engine.ctx.adapterInfo.description || 'GPU'}`;
+    const table = formatProfileTable(report, { title, top: o.top });
+    return { report, table, layerNames };
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** Writes a Chrome trace through a temporary file renamed into place. */
+export function writeTrace(path: string, report: ProfileReport): void {
+  const out = resolve(path);
+  const dir = dirname(out);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`--trace ${out}: folder ${dir} does not exist`);
+  if (existsSync(out) && statSync(out).isDirectory()) fail(`--trace ${out}: is a folder`);
+  const tmp = join(dir, `.${basename(out)}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, JSON.stringify(toChromeTrace(report)) + '\n');
+    renameSync(tmp, out);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+export async function runProfile(argv: string[]): Promise<number> {
+  const splitTasks = argv.includes('--split-tasks');
+  const { positional, flags } = parseArgs(argv.filter((a) => a !== '--split-tasks'), {
+    '--weights': 'weights', '--mano': 'mano', '--runs': 'runs', '--trace': 'trace', '--input-size': 'inputSize', '--method': 'method', '--top': 'top',
+  });
+  if (positional.length || !flags.get('weights')) fail(PROFILE_USAGE);
+  const runs = intFlag(flags, 'runs', 5, (n) => n >= 1 && n <= 1000, 'an integer from 1 to 1000');
+  const inputSize = intFlag(flags, 'inputSize', undefined, (n) => n >= 32 && n % 32 === 0, 'a positive multiple of 32');
+  const top = intFlag(flags, 'top', undefined, (n) => n >= 1, 'a positive integer');
+  const m = flags.get('method') ?? 'auto';
+  const methods = { auto: 'auto', timestamp: 'timestamp-query', 'timestamp-query': 'timestamp-query', submit: 'per-dispatch-submit', 'per-dispatch-submit': 'per-dispatch-submit' } as const;
+  if (!(m in methods)) fail(`--method must be auto, timestamp or submit, not '${m}'`);
+  const trace = flags.get('trace');
+  if (trace) {
+    const dir = dirname(resolve(trace));
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`--trace ${resolve(trace)}: folder ${dir} does not exist`);
+  }
+  const r = await profileHandGraph({
+    weights: flags.get('weights')!, mano: flags.get('mano'), runs, inputSize, splitTasks, top,
+    method: methods[m as keyof typeof methods], log: (l) => process.stderr.write(l + '\n'),
+  });
+  process.stdout.write(r.table);
+  if (trace) {
+    writeTrace(trace, r.report);
+    process.stderr.write(`wrote ${resolve(trace)}: Chrome trace (open in chrome://tracing or https://ui.perfetto.dev)\n`);
+  }
+  return 0;
+}
