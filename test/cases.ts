@@ -1,6 +1,8 @@
 import { allCases } from './kernels/cases.ts';
 import type { KernelCase } from './kernels/harness.ts';
+import { peakCompactCases } from './kernels/peakCompact.cases.ts';
+import { detectorCases } from './model/detector.cases.ts';
 import { hiuCases } from './model/hiu.cases.ts';
 
 /** Everything both runtimes run: kernel cases, then whole-model conformance cases. */
-export const runtimeCases: KernelCase[] = [...allCases, ...hiuCases];
+export const runtimeCases: KernelCase[] = [...allCases, ...peakCompactCases, ...hiuCases, ...detectorCases];

@@ -10,3 +10,4 @@ export * from './heatmapKeypoints.ts';
 export * from './manoPose.ts';
 export * from './manoSkin.ts';
 export * from './peakCompact.ts';
+export * from './imageToTensor.ts';
