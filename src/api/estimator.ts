@@ -1,0 +1,407 @@
+/**
+ * The embedding API: `createHandEstimator` loads converted weights and a hand asset, compiles
+ * HIU-DMTL + MANO once, and `estimate()` runs one hand crop per call:
+ *
+ *   image --(copyExternalImageToTexture / writeTexture / caller's GPUTexture)--> texture
+ *         --(imageToTensor kernel: crop, resize, BGR, x/127.5-1, mirror)--> network input buffer
+ *         --(the compiled graph)--> heat maps, keypoints, mask, POF, 61 coefficients, MANO mesh
+ *
+ * The preparation kernel and the whole graph are encoded into one command buffer and submitted
+ * once (Executable.run's `before` hook). Results are read back to the CPU (keypoints in image
+ * pixels) or left on the GPU as buffers for rendering. Calls are queued on a promise chain and
+ * never interleave. Nothing here touches the DOM: it runs in Web Workers (OffscreenCanvas,
+ * ImageBitmap, VideoFrame, ImageData, GPUTexture) as in pages.
+ */
+import { Engine, EngineError, Graph, type Executable, type Profile, type ResourceCounts } from '../engine/index.ts';
+import type { ProfileOptions } from '../engine/executor.ts';
+import { checkSourceTexture, ImageToTensor } from '../kernels/imageToTensor.ts';
+import { buildHandGraph, readHandResult, type HandGraph, type HandResult, type Keypoint2D } from '../model/pipeline.ts';
+import type { ManoAsset } from '../model/manoAsset.ts';
+import { loadWeights, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
+import { loadManoAsset } from '../weights/mano.ts';
+import { DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError, WeightsError } from './errors.ts';
+import { isA, isDetached, prepareSource, type HandImageSource, type PreparedSource } from './sources.ts';
+
+/** A file from `hiu convert` / `hiu convert-mano`: a URL (fetched), a File/Blob, or its bytes. */
+export type BinarySource = string | URL | Blob | ArrayBuffer | Uint8Array;
+
+export interface LoadProgressEvent {
+  /** 'weights' and 'hand' report bytes; 'compile' starts building GPU pipelines; 'ready' ends. */
+  phase: 'weights' | 'hand' | 'compile' | 'ready';
+  loaded: number;
+  /** Bytes of this phase's file when known (Content-Length, Blob size). */
+  total?: number;
+  /** Overall progress in [0, 1], for one progress bar (weights count 85 %, hand 10 %, compile 5 %). */
+  fraction: number;
+}
+
+export interface HandEstimatorOptions {
+  /** HIU-DMTL weights converted by `hiu convert` (.safetensors, f32 or f16). */
+  weights: BinarySource;
+  /** Hand asset: `hiu convert-mano` output, or assets/hand-left.safetensors. The LEFT hand: right hands are mirrored. */
+  hand: BinarySource;
+  /** Use this device (e.g. the one your renderer uses) instead of requesting one; it is not destroyed by dispose(). */
+  device?: GPUDevice;
+  onProgress?: (p: LoadProgressEvent) => void;
+  /**
+   * The weights' storage type you expect ('f32' or 'f16'); a file of the other type is a
+   * WeightsError. Either way the engine computes in f32 (f16 weights are expanded on load).
+   */
+  dtype?: 'f32' | 'f16';
+  signal?: AbortSignal;
+}
+
+/** A rectangle in image pixels, e.g. a detector's box. */
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface EstimateOptions {
+  /** Which hand the crop shows. The network was trained on left hands: right hands are mirrored in and out. */
+  hand: 'left' | 'right';
+  /** Crop a square of 1.5 x max(w, h) centred on this box (reaching past the image reads black). Default: the centred largest square. */
+  box?: Box;
+  /** 'cpu' (default): read results back; 'gpu': leave them in GPU buffers. */
+  output?: 'cpu' | 'gpu';
+}
+
+/** The square of the image that went into the network, in image pixels. */
+export interface CropSquare {
+  x: number;
+  y: number;
+  size: number;
+}
+
+export interface ImageKeypoint extends Keypoint2D {
+  /** Image pixels (x right, y down). `row`/`col` stay heat-map coordinates. */
+  x: number;
+  y: number;
+  /** Network-input crop pixels (0 .. inputSize). */
+  cropX: number;
+  cropY: number;
+}
+
+/** CPU results. Maps (heatmaps, pof, mask) are NCHW over the crop, already un-mirrored for right hands. */
+export interface HandEstimate extends Omit<HandResult, 'keypoints'> {
+  hand: 'left' | 'right';
+  keypoints: ImageKeypoint[];
+  /** MANO's 21 projected joints in image pixels ([21, 2] x, y), or null without MANO. */
+  joints2dImage: Float32Array | null;
+  crop: CropSquare;
+  imageWidth: number;
+  imageHeight: number;
+  /** Network input side (crop pixels) and heat-map side. */
+  inputSize: number;
+}
+
+/**
+ * GPU results: the executable's own output buffers, nhwc4 (every row padded to 4 floats), valid
+ * until the next estimate() runs. NOT mirrored for right hands (`mirrored` says so): negate
+ * x of vertices/joints3d, and use 1 - u for crop coordinates u (joints2d, mask columns).
+ */
+export interface GpuHandEstimate {
+  hand: 'left' | 'right';
+  mirrored: boolean;
+  crop: CropSquare;
+  imageWidth: number;
+  imageHeight: number;
+  inputSize: number;
+  mapSize: number;
+  buffers: {
+    /** [V] x vec4 (x, y, z, 0), metres. */
+    vertices: GPUBuffer | null;
+    /** [21] x vec4 (x, y, z, 0). */
+    joints3d: GPUBuffer | null;
+    /** [21] x vec4 (u, v, 0, 0), crop coordinates in [0, 1]. */
+    joints2d: GPUBuffer | null;
+    /** [mapSize * mapSize] x vec4 (p, 0, 0, 0), mask probability, row-major. */
+    maskProb: GPUBuffer;
+    /** [21] x vec4 (row, col, peak, 0) heat-map keypoints. */
+    keypoints: GPUBuffer;
+    /** 64 floats: beta 0..9 | pose 10..57 | camera (s, tx, ty) 58..60 | 0. */
+    coeffs: GPUBuffer | null;
+  };
+  /** Vertex count and triangle indices (F x 3) of the hand mesh. */
+  numVertices: number;
+  faces: Uint32Array | null;
+}
+
+export interface EstimatorInfo {
+  config: HiuConfig;
+  inputSize: number;
+  mapSize: number;
+  /** Storage dtype of the weights file. */
+  weightsDtype: 'f32' | 'f16';
+  /** Compute dispatches per inference (the graph's layers), not counting image preparation. */
+  dispatches: number;
+  adapter: { vendor: string; architecture: string; description: string };
+  timestampQuery: boolean;
+}
+
+export interface EstimatorStats extends ResourceCounts {
+  pipelines: number;
+  /** Upload texture and the preparation kernel's parameter buffer. */
+  textures: number;
+  prepBuffers: number;
+}
+
+const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function checkBinary(what: string, s: BinarySource | undefined): void {
+  if (s === undefined || s === null) throw new EstimateOptionsError(`createHandEstimator: '${what}' is required (URL, File/Blob, ArrayBuffer or Uint8Array)`);
+  if (s instanceof ArrayBuffer && isDetached(s)) throw new DetachedBufferError(`${what}: the ArrayBuffer was transferred (detached); pass a copy or keep it attached`);
+  if (s instanceof Uint8Array && isDetached(s.buffer)) throw new DetachedBufferError(`${what}: the Uint8Array's buffer was transferred (detached)`);
+  const ok = typeof s === 'string' || s instanceof URL || s instanceof ArrayBuffer || s instanceof Uint8Array || (typeof Blob !== 'undefined' && s instanceof Blob);
+  if (!ok) throw new EstimateOptionsError(`createHandEstimator: '${what}' must be a URL, File/Blob, ArrayBuffer or Uint8Array`);
+}
+
+/** Loads, checks and compiles; resolves to a ready estimator. Errors are typed (see ./errors.ts). */
+export async function createHandEstimator(opts: HandEstimatorOptions): Promise<HandEstimator> {
+  if (!opts || typeof opts !== 'object') throw new EstimateOptionsError('createHandEstimator: pass { weights, hand }');
+  checkBinary('weights', opts.weights);
+  checkBinary('hand', opts.hand);
+  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new EstimateOptionsError(`createHandEstimator: dtype must be 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
+  const report = (phase: LoadProgressEvent['phase'], loaded: number, total: number | undefined, from: number, span: number) =>
+    opts.onProgress?.({ phase, loaded, total, fraction: from + span * (total ? Math.min(1, loaded / total) : 0) });
+
+  let weights: LoadedWeights;
+  try {
+    weights = await loadWeights(opts.weights, { architecture: 'hiu-dmtl', signal: opts.signal, onProgress: (p) => report('weights', p.loaded, p.total, 0, 0.85) });
+  } catch (e) {
+    throw new WeightsError(`weights: ${err(e)}. Expected HIU-DMTL weights converted with \`hiu convert\`.`, { cause: e });
+  }
+  const fileDtype = weights.metadata.dtype === 'f16' ? 'f16' : [...weights.tensors.values()].some((t) => t.dtype === 'f16') ? 'f16' : 'f32';
+  if (opts.dtype && opts.dtype !== fileDtype) throw new WeightsError(`weights: the file stores ${fileDtype} weights but dtype '${opts.dtype}' was asked for`);
+  let asset: ManoAsset;
+  try {
+    asset = await loadManoAsset(opts.hand, { signal: opts.signal, onProgress: (p) => report('hand', p.loaded, p.total, 0.85, 0.1) });
+  } catch (e) {
+    throw new HandAssetError(`hand: ${err(e)}. Expected a hand asset from \`hiu convert-mano\` or assets/hand-left.safetensors.`, { cause: e });
+  }
+  if (asset.side !== 'left')
+    throw new HandAssetError(`hand: this is a ${asset.side} hand asset; pass the LEFT one (the network predicts left hands; right hands are mirrored in and out)`);
+  opts.onProgress?.({ phase: 'compile', loaded: 0, fraction: 0.95 });
+  const engine = await Engine.create({ device: opts.device });
+  try {
+    const config = weights.config as HiuConfig;
+    const g = new Graph();
+    const h = buildHandGraph(g, weights.tensors, config, asset);
+    const [exe, prep] = await Promise.all([engine.compile(g), ImageToTensor.create(engine.device, h.inputSize)]);
+    opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1 });
+    return new HandEstimator(engine, g, exe, h, prep, asset, config, fileDtype);
+  } catch (e) {
+    engine.dispose();
+    throw e;
+  }
+}
+
+export class HandEstimator {
+  private chain: Promise<unknown> = Promise.resolve();
+  private upload: GPUTexture | null = null;
+  private disposed = false;
+  private released: Promise<void> | null = null;
+  /** Layer names of the compiled graph, in execution order (what profile() reports). */
+  readonly layers: readonly string[];
+  readonly info: EstimatorInfo;
+
+  /** @internal use createHandEstimator() */
+  constructor(
+    private readonly engine: Engine,
+    graph: Graph,
+    private readonly exe: Executable,
+    private readonly h: HandGraph,
+    private readonly prep: ImageToTensor,
+    /** The hand model (left): faces for rendering the mesh. */
+    readonly hand: ManoAsset,
+    config: HiuConfig,
+    weightsDtype: 'f32' | 'f16',
+  ) {
+    this.layers = graph.nodes.map((n) => n.name);
+    const a = engine.ctx.adapterInfo;
+    this.info = {
+      config, inputSize: h.inputSize, mapSize: h.inputSize / 4, weightsDtype, dispatches: exe.dispatchCount,
+      adapter: { vendor: a.vendor, architecture: a.architecture, description: a.description },
+      timestampQuery: engine.ctx.features.timestampQuery,
+    };
+  }
+
+  /** The GPU device in use (share it with your renderer to use `output: 'gpu'` buffers). */
+  get device(): GPUDevice {
+    return this.engine.device;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /**
+   * Estimates one hand. Calls made while another is running wait their turn (in call order);
+   * the source is read when the call's turn comes, so keep it unchanged until it resolves.
+   */
+  estimate(source: HandImageSource, options: EstimateOptions & { output: 'gpu' }): Promise<GpuHandEstimate>;
+  estimate(source: HandImageSource, options: EstimateOptions & { output?: 'cpu' }): Promise<HandEstimate>;
+  estimate(source: HandImageSource, options: EstimateOptions): Promise<HandEstimate | GpuHandEstimate>;
+  estimate(source: HandImageSource, options: EstimateOptions): Promise<HandEstimate | GpuHandEstimate> {
+    try {
+      if (this.disposed) throw new EstimatorDisposedError('estimate(): this estimator was disposed; create a new one');
+      checkOptions(options);
+      prepareSource(source); // fail fast on bad input, before waiting in the queue
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.serial(() => this.runOne(source, options));
+  }
+
+  /** Per-layer GPU times of the hand graph (Executable.profile), queued like estimate(). */
+  profile(opts?: ProfileOptions): Promise<Profile> {
+    if (this.disposed) return Promise.reject(new EstimatorDisposedError('profile(): this estimator was disposed'));
+    return this.serial(() => this.exe.profile(opts));
+  }
+
+  /** GPU objects held now; all zero after dispose() resolves. */
+  stats(): EstimatorStats {
+    return { ...this.engine.stats(), textures: this.upload ? 1 : 0, prepBuffers: this.prep.buffers };
+  }
+
+  /**
+   * Stops accepting calls: calls made after dispose() reject with EstimatorDisposedError. Calls
+   * made before it (running or still queued) complete normally. Resolves once they have and
+   * every GPU object this estimator made is freed (a caller-provided device stays alive).
+   */
+  dispose(): Promise<void> {
+    if (!this.released) {
+      this.disposed = true;
+      this.released = this.chain.then(() => {
+        this.upload?.destroy();
+        this.upload = null;
+        this.prep.dispose();
+        this.engine.dispose();
+      });
+    }
+    return this.released;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private uploadTexture(width: number, height: number): GPUTexture {
+    const max = this.device.limits.maxTextureDimension2D;
+    if (width > max || height > max) throw new InvalidImageError(`image ${width}x${height} exceeds this device's texture limit of ${max} pixels per side; downscale it first`);
+    const t = this.upload;
+    if (t && t.width >= width && t.height >= height) return t;
+    t?.destroy();
+    // Grow-only, so a video of one size uploads into one texture for good.
+    this.upload = this.device.createTexture({
+      label: 'estimator.upload',
+      size: [Math.max(width, t?.width ?? 0), Math.max(height, t?.height ?? 0)],
+      format: 'rgba8unorm',
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
+    });
+    return this.upload;
+  }
+
+  private async copyExternal(p: Extract<PreparedSource, { kind: 'external' }>, texture: GPUTexture): Promise<void> {
+    try {
+      this.device.queue.copyExternalImageToTexture({ source: p.source }, { texture }, [p.width, p.height]);
+      return;
+    } catch (e) {
+      // Some implementations cannot import a VideoFrame (e.g. a GPU-backed frame on a software
+      // adapter): read its pixels as RGBA instead, still without any per-pixel JavaScript.
+      if (!isA(p.source, 'VideoFrame')) throw new InvalidImageError(`${p.what}: cannot copy it to the GPU: ${err(e)}`, { cause: e });
+      const frame = p.source as VideoFrame;
+      const rect = { x: 0, y: 0, width: frame.codedWidth, height: frame.codedHeight, ...(frame.visibleRect ? { x: frame.visibleRect.x, y: frame.visibleRect.y, width: frame.visibleRect.width, height: frame.visibleRect.height } : {}) };
+      if (rect.width !== p.width || rect.height !== p.height) throw new InvalidImageError(`VideoFrame: cannot copy it to the GPU (${err(e)}), and its display size differs from its visible rectangle`, { cause: e });
+      const layout = { format: 'RGBA' as VideoPixelFormat, rect };
+      const bytes = new Uint8Array(frame.allocationSize(layout));
+      try {
+        await frame.copyTo(bytes, layout);
+      } catch (e2) {
+        throw new InvalidImageError(`VideoFrame: cannot copy it to the GPU (${err(e)}) nor read it as RGBA (${err(e2)})`, { cause: e2 });
+      }
+      this.device.queue.writeTexture({ texture }, bytes, { bytesPerRow: p.width * 4, rowsPerImage: p.height }, [p.width, p.height]);
+    }
+  }
+
+  private async runOne(source: HandImageSource, options: EstimateOptions): Promise<HandEstimate | GpuHandEstimate> {
+    const p: PreparedSource = prepareSource(source);
+    const right = options.hand === 'right';
+    const crop = cropFor(p.width, p.height, options.box);
+    const { exe, h, device } = { exe: this.exe, h: this.h, device: this.device };
+    let texture: GPUTexture;
+    if (p.kind === 'texture') {
+      checkSourceTexture(p.texture);
+      texture = p.texture;
+    } else texture = this.uploadTexture(p.width, p.height);
+    const input = exe.gpuBuffer(h.net.input);
+    device.pushErrorScope('validation');
+    let failure: unknown = null;
+    try {
+      // Queue operations: ordered before the inference's submit, and no other call of this
+      // estimator runs in between (the promise chain).
+      if (p.kind === 'external') await this.copyExternal(p, texture);
+      else if (p.kind === 'pixels')
+        device.queue.writeTexture({ texture }, p.data as Uint8ClampedArray<ArrayBuffer>, { bytesPerRow: p.width * 4, rowsPerImage: p.height }, [p.width, p.height]);
+      // Crop, resize, BGR, normalise, mirror: encoded into the inference's command buffer.
+      await exe.run({
+        before: (enc) => this.prep.encode(enc, texture, input, [{ x: crop.x, y: crop.y, side: crop.size, mirror: right, imageWidth: p.width, imageHeight: p.height }]),
+      });
+    } catch (e) {
+      failure = e;
+    }
+    const gpuError = await device.popErrorScope();
+    if (failure) throw failure;
+    if (gpuError) throw new EngineError(`estimate(): WebGPU rejected the work for this ${p.what}: ${gpuError.message}`);
+    if (options.output === 'gpu') {
+      const buf = (t: { id: number } | null | undefined) => (t ? exe.gpuBuffer(t as never) : null);
+      return {
+        hand: options.hand, mirrored: right, crop, imageWidth: p.width, imageHeight: p.height, inputSize: h.inputSize, mapSize: h.inputSize / 4,
+        buffers: {
+          vertices: buf(h.mano?.vertices), joints3d: buf(h.mano?.joints3d), joints2d: buf(h.mano?.joints2d),
+          maskProb: exe.gpuBuffer(h.net.last.maskProb), keypoints: exe.gpuBuffer(h.net.last.keypoints), coeffs: buf(h.net.coeffs),
+        },
+        numVertices: this.hand.numVertices,
+        faces: h.mano ? this.hand.faces : null,
+      };
+    }
+    const r = await readHandResult(exe, h, right);
+    const k = crop.size / h.inputSize;
+    const keypoints: ImageKeypoint[] = r.keypoints.map((kp) => ({ ...kp, cropX: kp.x, cropY: kp.y, x: crop.x + kp.x * k, y: crop.y + kp.y * k }));
+    let joints2dImage: Float32Array | null = null;
+    if (r.joints2d) {
+      joints2dImage = new Float32Array(r.joints2d.length);
+      for (let i = 0; i < r.joints2d.length; i += 2) {
+        joints2dImage[i] = crop.x + r.joints2d[i] * crop.size;
+        joints2dImage[i + 1] = crop.y + r.joints2d[i + 1] * crop.size;
+      }
+    }
+    return { ...r, keypoints, joints2dImage, hand: options.hand, crop, imageWidth: p.width, imageHeight: p.height, inputSize: h.inputSize };
+  }
+}
+
+function checkOptions(o: EstimateOptions): void {
+  if (!o || typeof o !== 'object') throw new EstimateOptionsError("estimate(): pass options { hand: 'left' | 'right' }");
+  if (o.hand !== 'left' && o.hand !== 'right') throw new EstimateOptionsError(`estimate(): hand must be 'left' or 'right', got ${JSON.stringify(o.hand)}`);
+  if (o.output !== undefined && o.output !== 'cpu' && o.output !== 'gpu') throw new EstimateOptionsError(`estimate(): output must be 'cpu' or 'gpu', got ${JSON.stringify(o.output)}`);
+  if (o.box !== undefined) {
+    const b = o.box;
+    if (!b || ![b.x, b.y, b.w, b.h].every(Number.isFinite) || !(b.w > 0 && b.h > 0))
+      throw new EstimateOptionsError(`estimate(): box must be { x, y, w, h } with finite numbers and w, h > 0, got ${JSON.stringify(b)}`);
+  }
+}
+
+/** The square crop: 1.5 x the box's longer side around its centre, or the centred largest square. */
+export function cropFor(width: number, height: number, box?: Box): CropSquare {
+  if (!box) {
+    const size = Math.min(width, height);
+    return { x: (width - size) / 2, y: (height - size) / 2, size };
+  }
+  const size = 1.5 * Math.max(box.w, box.h);
+  return { x: box.x + box.w / 2 - size / 2, y: box.y + box.h / 2 - size / 2, size };
+}
+

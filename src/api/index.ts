@@ -1,0 +1,8 @@
+/** The public embedding API (see README "Embed it" and docs/embedding-example.ts). */
+export {
+  createHandEstimator, cropFor, HandEstimator,
+  type BinarySource, type Box, type CropSquare, type EstimateOptions, type EstimatorInfo, type EstimatorStats,
+  type GpuHandEstimate, type HandEstimate, type HandEstimatorOptions, type ImageKeypoint, type LoadProgressEvent,
+} from './estimator.ts';
+export * from './errors.ts';
+export { isDetached, prepareSource, type HandImageSource } from './sources.ts';

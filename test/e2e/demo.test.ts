@@ -1,0 +1,191 @@
+/**
+ * End to end: the demo (demo/, served by Vite as `npm start` serves it) in headless Chromium on
+ * the bundled defaults. It loads, runs the sample image, draws keypoints on the overlay canvas,
+ * lists every layer in the profiler table, renders the slider hand; a wrong weights file gives
+ * a clear message. Screenshot: artifacts/demo.png.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import puppeteer from 'puppeteer-core';
+import { createServer } from 'vite';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { makeDefaults } from '../../demo/make-defaults.ts';
+import { Graph } from '../../src/engine/index.ts';
+import { buildHandGraph } from '../../src/model/pipeline.ts';
+import { loadManoAsset } from '../../src/weights/mano.ts';
+import { loadWeights, type HiuConfig } from '../../src/weights/index.ts';
+import { chromiumPath } from '../browser/chromium.ts';
+
+const repo = resolve(import.meta.dirname, '../..');
+const logs: string[] = [];
+let close: () => Promise<void> = async () => {};
+let page: import('puppeteer-core').Page;
+let defaults: { weights: string; hand: string };
+
+type Demo = {
+  state: string;
+  error?: string;
+  runs: number;
+  layers: number;
+  profileRows: number;
+  last?: { keypoints: { x: number; y: number; color: [number, number, number] }[]; imageWidth: number; imageHeight: number };
+};
+const demo = () => page.evaluate(() => (window as unknown as { __demo: Demo }).__demo);
+
+beforeAll(async () => {
+  defaults = await makeDefaults();
+  const server = await createServer({
+    root: join(repo, 'demo'),
+    configFile: join(repo, 'demo/vite.config.ts'),
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    optimizeDeps: { noDiscovery: true, include: [] },
+  });
+  await server.listen();
+  const base = server.resolvedUrls?.local[0];
+  if (!base) throw new Error('vite did not report a local URL');
+  const profile = mkdtempSync(join(tmpdir(), 'hiu-demo-'));
+  const browser = await puppeteer.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    userDataDir: profile,
+    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  close = async () => {
+    await browser.close().catch(() => undefined);
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  page = await browser.newPage();
+  await page.setViewport({ width: 1200, height: 1400 });
+  page.on('console', (m) => logs.push(`[page ${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[page error] ${String(e)}`));
+  await page.goto(new URL('index.html', base).toString());
+  await page.waitForFunction(
+    () => {
+      const d = (window as unknown as { __demo?: Demo }).__demo;
+      return !!d && (d.profileRows > 0 || d.state === 'error' || d.state === 'no-webgpu');
+    },
+    { timeout: 600_000, polling: 500 },
+  );
+});
+afterAll(() => close());
+
+const fail = (msg: string) => new Error(`${msg}\n--- page log ---\n${logs.slice(-30).join('\n')}`);
+
+test('demo loads the bundled defaults and runs the sample image', async () => {
+  const d = await demo();
+  if (d.state !== 'ready' || d.error) throw fail(`demo state ${d.state}: ${d.error ?? ''}`);
+  expect(d.runs).toBeGreaterThanOrEqual(1);
+  expect(d.last?.keypoints).toHaveLength(21);
+  const banner = await page.$eval('#untrained', (e) => ({ text: e.textContent ?? '', hidden: e.classList.contains('hidden') }));
+  expect(banner.hidden).toBe(false);
+  expect(banner.text).toContain('UNTRAINED');
+});
+
+test('overlay pixels change where the keypoints are drawn', async () => {
+  // Clear the overlay, read the pixels under the last keypoints (transparent), run the sample
+  // again from its button, read them again: they must now hold the keypoints' colours.
+  const read = () =>
+    page.evaluate(() => {
+      const d = (window as unknown as { __demo: Demo }).__demo;
+      const ctx = (document.getElementById('overlay-canvas') as HTMLCanvasElement).getContext('2d')!;
+      return d.last!.keypoints.map((k) => Array.from(ctx.getImageData(Math.round(k.x), Math.round(k.y), 1, 1).data));
+    });
+  await page.evaluate(() => {
+    const c = document.getElementById('overlay-canvas') as HTMLCanvasElement;
+    c.getContext('2d')!.clearRect(0, 0, c.width, c.height);
+  });
+  const before = await read();
+  expect(before.every((p) => p[3] === 0)).toBe(true);
+  const runs = (await demo()).runs;
+  await page.click('#sample-btn');
+  await page.waitForFunction((n: number) => (window as unknown as { __demo: Demo }).__demo.runs > n, { timeout: 120_000 }, runs);
+  const d = await demo();
+  const after = await read();
+  const palette = new Set(d.last!.keypoints.map((k) => k.color.join(',')));
+  for (const [i, p] of after.entries()) {
+    expect(p[3], `keypoint ${i} alpha`).toBe(255);
+    expect(palette.has(p.slice(0, 3).join(',')), `keypoint ${i} colour ${p}`).toBe(true);
+  }
+  // Keypoints lie in the centred square crop of the 400 x 300 sample.
+  for (const k of d.last!.keypoints) {
+    expect(k.x).toBeGreaterThanOrEqual(50);
+    expect(k.x).toBeLessThanOrEqual(350);
+  }
+});
+
+test("the profiler table lists every layer of the hand graph", async () => {
+  // The graph's layer count, built in Node from the same default files (no GPU needed).
+  const w = await loadWeights(defaults.weights, { architecture: 'hiu-dmtl' });
+  const g = new Graph();
+  buildHandGraph(g, w.tensors, w.config as HiuConfig, await loadManoAsset(defaults.hand));
+  const d = await demo();
+  expect(d.layers).toBe(g.nodes.length);
+  const names = await page.$$eval('#profile-table tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
+  expect(names).toEqual(g.nodes.map((n) => n.name));
+  const blocks = await page.$$eval('.block-row .block-label', (els) => els.map((e) => e.textContent ?? ''));
+  expect(blocks.some((b) => b.startsWith('stem'))).toBe(true);
+  expect(blocks.some((b) => b.startsWith('MANO'))).toBe(true);
+  expect(blocks.some((b) => b.startsWith('encoder 1'))).toBe(true);
+  // The trace export parses as Chrome trace JSON with one complete event per layer.
+  const trace = await page.evaluate(async () => (await fetch((document.getElementById('trace-link') as HTMLAnchorElement).href)).json());
+  const layerEvents = (trace.traceEvents as { ph: string; name: string; tid: number }[]).filter((e) => e.ph === 'X' && e.tid === 1);
+  expect(layerEvents.map((e) => e.name)).toEqual(g.nodes.map((n) => n.name));
+});
+
+test('the slider panel renders the hand model with WebGPU, and moves it', async () => {
+  const coverage = () =>
+    page.evaluate(async () => {
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const src = document.getElementById('mano-canvas') as HTMLCanvasElement;
+      const c = new OffscreenCanvas(src.width, src.height);
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(src, 0, 0);
+      const px = ctx.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      let sum = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0) (n++, (sum += i));
+      return { n, centroid: n ? sum / n : 0 };
+    });
+  const a = await coverage();
+  expect(a.n).toBeGreaterThan(500);
+  await page.evaluate(() => {
+    const s = document.querySelector('#sliders input[data-channel="58"]') as HTMLInputElement; // camera s
+    s.value = String(Number(s.max));
+    s.dispatchEvent(new Event('input'));
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  const b = await coverage();
+  expect(b.n).toBeGreaterThan(a.n * 1.5);
+  await page.evaluate(() => {
+    const reset = [...document.querySelectorAll('#sliders button')].find((e) => e.textContent?.startsWith('Reset')) as HTMLButtonElement;
+    reset.click();
+  });
+  await new Promise((r) => setTimeout(r, 300));
+});
+
+test('screenshot saved as artifacts/demo.png', async () => {
+  mkdirSync(join(repo, 'artifacts'), { recursive: true });
+  const path = join(repo, 'artifacts/demo.png');
+  await page.screenshot({ path, fullPage: true });
+  expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
+});
+
+test('a wrong weights file gives a clear message and the defaults come back', async () => {
+  const input = await page.$('#weights-file');
+  await (input as import('puppeteer-core').ElementHandle<HTMLInputElement>).uploadFile(defaults.hand);
+  await page.waitForFunction(
+    () => {
+      const d = (window as unknown as { __demo: Demo }).__demo;
+      return d.state === 'error' || (d.state === 'ready' && (document.getElementById('error')!.textContent ?? '').includes('Reloaded'));
+    },
+    { timeout: 300_000, polling: 500 },
+  );
+  const text = await page.$eval('#error', (e) => e.textContent ?? '');
+  expect(text).toMatch(/WeightsError/);
+  expect(text).toMatch(/hiu convert/);
+  expect(text).toMatch(/Reloaded the bundled defaults/);
+  expect((await demo()).state).toBe('ready');
+});
