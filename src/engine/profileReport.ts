@@ -17,16 +17,10 @@ export type BlockRule =
 /** Layers no rule matched are totalled under this block. */
 export const OTHER_BLOCK = 'other';
 
-export interface ProfileRow {
+export interface ProfileRow extends LayerTiming {
   /** Execution order. */
   index: number;
-  name: string;
-  kernel: string;
   /** GPU time (median over the runs given), milliseconds. */
-  ms: number;
-  workgroups: [number, number, number];
-  flops: number;
-  bytes: number;
   gflop: number;
   /** Bytes the kernel reads and writes, in MB (1e6). */
   mb: number;

@@ -21,9 +21,17 @@ export function chromiumPath(): string {
   return p;
 }
 
-export async function openPage(path: string, onLog?: (line: string) => void): Promise<BrowserSession> {
+export interface OpenOptions {
+  /** Vite root (default: the working directory) and config file (default: none). */
+  root?: string;
+  configFile?: string;
+  viewport?: { width: number; height: number };
+}
+
+export async function openPage(path: string, onLog?: (line: string) => void, opts: OpenOptions = {}): Promise<BrowserSession> {
   const server: ViteDevServer = await createServer({
-    root: process.cwd(),
+    root: opts.root ?? process.cwd(),
+    configFile: opts.configFile ?? false,
     logLevel: 'error',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
     optimizeDeps: { noDiscovery: true, include: [] },
@@ -47,6 +55,7 @@ export async function openPage(path: string, onLog?: (line: string) => void): Pr
     ],
   });
   const page = await browser.newPage();
+  if (opts.viewport) await page.setViewport(opts.viewport);
   if (onLog) {
     page.on('console', (m) => onLog(`[page ${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => onLog(`[page error] ${String(e)}`));

@@ -4,18 +4,15 @@
  * lists every layer in the profiler table, renders the slider hand; a wrong weights file gives
  * a clear message. Screenshot: artifacts/demo.png.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import puppeteer from 'puppeteer-core';
-import { createServer } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { makeDefaults } from '../../demo/make-defaults.ts';
 import { Graph } from '../../src/engine/index.ts';
 import { buildHandGraph } from '../../src/model/pipeline.ts';
 import { loadManoAsset } from '../../src/weights/mano.ts';
 import { loadWeights, type HiuConfig } from '../../src/weights/index.ts';
-import { chromiumPath } from '../browser/chromium.ts';
+import { openPage } from '../browser/chromium.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const logs: string[] = [];
@@ -35,33 +32,13 @@ const demo = () => page.evaluate(() => (window as unknown as { __demo: Demo })._
 
 beforeAll(async () => {
   defaults = await makeDefaults();
-  const server = await createServer({
+  const session = await openPage('/index.html', (l) => logs.push(l), {
     root: join(repo, 'demo'),
     configFile: join(repo, 'demo/vite.config.ts'),
-    logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    optimizeDeps: { noDiscovery: true, include: [] },
+    viewport: { width: 1200, height: 1400 },
   });
-  await server.listen();
-  const base = server.resolvedUrls?.local[0];
-  if (!base) throw new Error('vite did not report a local URL');
-  const profile = mkdtempSync(join(tmpdir(), 'hiu-demo-'));
-  const browser = await puppeteer.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    userDataDir: profile,
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
-  close = async () => {
-    await browser.close().catch(() => undefined);
-    await server.close();
-    rmSync(profile, { recursive: true, force: true });
-  };
-  page = await browser.newPage();
-  await page.setViewport({ width: 1200, height: 1400 });
-  page.on('console', (m) => logs.push(`[page ${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[page error] ${String(e)}`));
-  await page.goto(new URL('index.html', base).toString());
+  page = session.page;
+  close = session.close;
   await page.waitForFunction(
     () => {
       const d = (window as unknown as { __demo?: Demo }).__demo;
