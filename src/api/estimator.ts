@@ -15,9 +15,10 @@
 import { Engine, EngineError, Graph, type Executable, type Profile, type ResourceCounts } from '../engine/index.ts';
 import type { ProfileOptions } from '../engine/executor.ts';
 import { checkSourceTexture, ImageToTensor } from '../kernels/imageToTensor.ts';
-import { buildHandGraph, readHandResult, type HandGraph, type HandResult, type Keypoint2D } from '../model/pipeline.ts';
+import { buildDetectorGraph, decodeDetections, inputBoxToImage, letterbox, type DecodeOptions, type DetectorGraph } from '../model/detector.ts';
+import { buildHandGraph, readHandResults, type HandGraph, type HandResult, type Keypoint2D } from '../model/pipeline.ts';
 import type { ManoAsset } from '../model/manoAsset.ts';
-import { loadWeights, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
+import { loadWeights, type DetectorConfig, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
 import { loadManoAsset } from '../weights/mano.ts';
 import { DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError, WeightsError } from './errors.ts';
 import { isA, isDetached, prepareSource, type HandImageSource, type PreparedSource } from './sources.ts';
@@ -49,6 +50,15 @@ export interface HandEstimatorOptions {
    */
   dtype?: 'f32' | 'f16';
   signal?: AbortSignal;
+  /**
+   * Optional hand detector (`hiu convert` of the official `hand_det.pth`, .safetensors): enables
+   * detect(), estimateAll() and createHandTracker(). Loaded after the weights and the hand.
+   */
+  detector?: BinarySource;
+  /** Most hands estimateAll() returns; the batched HIU-DMTL graph is compiled for this batch. Default 2. */
+  maxHands?: number;
+  /** Detector decoding (score threshold 0.5, top-k 10, NMS IoU 0.7 by default). */
+  detection?: DecodeOptions;
 }
 
 /** A rectangle in image pixels, e.g. a detector's box. */
@@ -57,6 +67,24 @@ export interface Box {
   y: number;
   w: number;
   h: number;
+}
+
+/** A detector box in image pixels with its score (the centre-score map's peak value). */
+export interface DetectedBox extends Box {
+  score: number;
+}
+
+export interface EstimateAllOptions {
+  /**
+   * Handedness per hand: one value for every hand, or one per hand in the order results come
+   * (left to right by box centre in the image); hands past the array's end take its last value.
+   * Default 'left'.
+   */
+  hands?: 'left' | 'right' | readonly ('left' | 'right')[];
+  /** Skip the detector and use these boxes (image pixels, at most maxHands); e.g. a tracker's boxes. */
+  boxes?: readonly Box[];
+  /** 'cpu' (default) or 'gpu' (buffers of the whole batch; `batchIndex` says which item). */
+  output?: 'cpu' | 'gpu';
 }
 
 export interface EstimateOptions {
@@ -110,6 +138,8 @@ export interface GpuHandEstimate {
   imageHeight: number;
   inputSize: number;
   mapSize: number;
+  /** Batch item of the buffers holding this hand (estimateAll; 0 for estimate()). Item i starts i x (per-item size) into each buffer. */
+  batchIndex?: number;
   buffers: {
     /** [V] x vec4 (x, y, z, 0), metres. */
     vertices: GPUBuffer | null;
@@ -139,6 +169,9 @@ export interface EstimatorInfo {
   dispatches: number;
   adapter: { vendor: string; architecture: string; description: string };
   timestampQuery: boolean;
+  /** The detector's input side and dispatches (null without a detector), and estimateAll()'s batch. */
+  detector: { inputSize: number; dispatches: number } | null;
+  maxHands: number;
 }
 
 export interface EstimatorStats extends ResourceCounts {
@@ -183,6 +216,17 @@ export async function createHandEstimator(opts: HandEstimatorOptions): Promise<H
   }
   if (asset.side !== 'left')
     throw new HandAssetError(`hand: this is a ${asset.side} hand asset; pass the LEFT one (the network predicts left hands; right hands are mirrored in and out)`);
+  const maxHands = opts.maxHands ?? 2;
+  if (!Number.isInteger(maxHands) || maxHands < 1 || maxHands > 16) throw new EstimateOptionsError(`createHandEstimator: maxHands must be an integer in 1..16, got ${JSON.stringify(opts.maxHands)}`);
+  let detWeights: LoadedWeights | null = null;
+  if (opts.detector !== undefined) {
+    checkBinary('detector', opts.detector);
+    try {
+      detWeights = await loadWeights(opts.detector, { architecture: 'hand-detector', signal: opts.signal });
+    } catch (e) {
+      throw new WeightsError(`detector: ${err(e)}. Expected hand-detector weights (hand_det.pth) converted with \`hiu convert\`.`, { cause: e });
+    }
+  }
   opts.onProgress?.({ phase: 'compile', loaded: 0, fraction: 0.95 });
   const engine = await Engine.create({ device: opts.device });
   try {
@@ -190,12 +234,42 @@ export async function createHandEstimator(opts: HandEstimatorOptions): Promise<H
     const g = new Graph();
     const h = buildHandGraph(g, weights.tensors, config, asset);
     const [exe, prep] = await Promise.all([engine.compile(g), ImageToTensor.create(engine.device, h.inputSize)]);
+    let detector: DetectorParts | null = null;
+    if (detWeights) {
+      const dg = new Graph();
+      const det = buildDetectorGraph(dg, detWeights.tensors, detWeights.config as DetectorConfig);
+      let batch: BatchParts = { exe, h, prep };
+      const pending: Promise<unknown>[] = [];
+      if (maxHands > 1) {
+        const bg = new Graph();
+        const bh = buildHandGraph(bg, weights.tensors, config, asset, { batch: maxHands });
+        pending.push(Promise.all([engine.compile(bg), ImageToTensor.create(engine.device, bh.inputSize)]).then(([e, p]) => (batch = { exe: e, h: bh, prep: p })));
+      }
+      const [dexe, dprep] = await Promise.all([engine.compile(dg), ImageToTensor.create(engine.device, det.inputSize), ...pending]);
+      detector = { exe: dexe as Executable, det, prep: dprep as ImageToTensor, batch, decode: opts.detection ?? {} };
+    }
     opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1 });
-    return new HandEstimator(engine, g, exe, h, prep, asset, config, fileDtype);
+    return new HandEstimator(engine, g, exe, h, prep, asset, config, fileDtype, detector, maxHands);
   } catch (e) {
     engine.dispose();
     throw e;
   }
+}
+
+/** @internal the HIU-DMTL graph estimateAll() runs (batch = maxHands) and its preparation kernel. */
+interface BatchParts {
+  exe: Executable;
+  h: HandGraph;
+  prep: ImageToTensor;
+}
+
+/** @internal the detector graph, its letterbox kernel and the batched hand graph. */
+interface DetectorParts {
+  exe: Executable;
+  det: DetectorGraph;
+  prep: ImageToTensor;
+  batch: BatchParts;
+  decode: DecodeOptions;
 }
 
 export class HandEstimator {
@@ -218,6 +292,8 @@ export class HandEstimator {
     readonly hand: ManoAsset,
     config: HiuConfig,
     weightsDtype: 'f32' | 'f16',
+    private readonly detector: DetectorParts | null = null,
+    maxHands = 2,
   ) {
     this.layers = graph.nodes.map((n) => n.name);
     const a = engine.ctx.adapterInfo;
@@ -225,6 +301,8 @@ export class HandEstimator {
       config, inputSize: h.inputSize, mapSize: h.inputSize / 4, weightsDtype, dispatches: exe.dispatchCount,
       adapter: { vendor: a.vendor, architecture: a.architecture, description: a.description },
       timestampQuery: engine.ctx.features.timestampQuery,
+      detector: detector ? { inputSize: detector.det.inputSize, dispatches: detector.exe.dispatchCount } : null,
+      maxHands,
     };
   }
 
@@ -263,7 +341,9 @@ export class HandEstimator {
 
   /** GPU objects held now; all zero after dispose() resolves. */
   stats(): EstimatorStats {
-    return { ...this.engine.stats(), textures: this.upload ? 1 : 0, prepBuffers: this.prep.buffers };
+    const d = this.detector;
+    const preps = d ? d.prep.buffers + (d.batch.prep !== this.prep ? d.batch.prep.buffers : 0) : 0;
+    return { ...this.engine.stats(), textures: this.upload ? 1 : 0, prepBuffers: this.prep.buffers + preps };
   }
 
   /**
@@ -278,6 +358,8 @@ export class HandEstimator {
         this.upload?.destroy();
         this.upload = null;
         this.prep.dispose();
+        this.detector?.prep.dispose();
+        this.detector?.batch.prep.dispose();
         this.engine.dispose();
       });
     }
@@ -328,49 +410,170 @@ export class HandEstimator {
     }
   }
 
-  private async runOne(source: HandImageSource, options: EstimateOptions): Promise<HandEstimate | GpuHandEstimate> {
-    const p: PreparedSource = prepareSource(source);
-    const right = options.hand === 'right';
-    const crop = cropFor(p.width, p.height, options.box);
-    const { exe, h, device } = { exe: this.exe, h: this.h, device: this.device };
+  /**
+   * Uploads the source (unless it is a GPUTexture) and runs `work` on its texture inside one
+   * validation error scope; WebGPU rejections become EngineErrors naming the image type.
+   */
+  private async withSource<T>(p: PreparedSource, call: string, work: (texture: GPUTexture) => Promise<T>): Promise<T> {
+    const device = this.device;
     let texture: GPUTexture;
     if (p.kind === 'texture') {
       checkSourceTexture(p.texture);
       texture = p.texture;
     } else texture = this.uploadTexture(p.width, p.height);
-    const input = exe.gpuBuffer(h.net.input);
     device.pushErrorScope('validation');
     let failure: unknown = null;
+    let result: T | undefined;
     try {
       // Queue operations: ordered before the inference's submit, and no other call of this
       // estimator runs in between (the promise chain).
       if (p.kind === 'external') await this.copyExternal(p, texture);
       else if (p.kind === 'pixels')
         device.queue.writeTexture({ texture }, p.data as Uint8ClampedArray<ArrayBuffer>, { bytesPerRow: p.width * 4, rowsPerImage: p.height }, [p.width, p.height]);
-      // Crop, resize, BGR, normalise, mirror: encoded into the inference's command buffer.
-      await exe.run({
-        before: (enc) => this.prep.encode(enc, texture, input, [{ x: crop.x, y: crop.y, side: crop.size, mirror: right, imageWidth: p.width, imageHeight: p.height }]),
-      });
+      result = await work(texture);
     } catch (e) {
       failure = e;
     }
     const gpuError = await device.popErrorScope();
     if (failure) throw failure;
-    if (gpuError) throw new EngineError(`estimate(): WebGPU rejected the work for this ${p.what}: ${gpuError.message}`);
-    if (options.output === 'gpu') {
-      const buf = (t: { id: number } | null | undefined) => (t ? exe.gpuBuffer(t as never) : null);
-      return {
-        hand: options.hand, mirrored: right, crop, imageWidth: p.width, imageHeight: p.height, inputSize: h.inputSize, mapSize: h.inputSize / 4,
-        buffers: {
-          vertices: buf(h.mano?.vertices), joints3d: buf(h.mano?.joints3d), joints2d: buf(h.mano?.joints2d),
-          maskProb: exe.gpuBuffer(h.net.last.maskProb), keypoints: exe.gpuBuffer(h.net.last.keypoints), coeffs: buf(h.net.coeffs),
-        },
-        numVertices: this.hand.numVertices,
-        faces: h.mano ? this.hand.faces : null,
-      };
+    if (gpuError) throw new EngineError(`${call}: WebGPU rejected the work for this ${p.what}: ${gpuError.message}`);
+    return result as T;
+  }
+
+  private async runOne(source: HandImageSource, options: EstimateOptions): Promise<HandEstimate | GpuHandEstimate> {
+    const p: PreparedSource = prepareSource(source);
+    const right = options.hand === 'right';
+    const crop = cropFor(p.width, p.height, options.box);
+    const { exe, h } = { exe: this.exe, h: this.h };
+    const input = exe.gpuBuffer(h.net.input);
+    await this.withSource(p, 'estimate()', (texture) =>
+      // Crop, resize, BGR, normalise, mirror: encoded into the inference's command buffer.
+      exe.run({
+        before: (enc) => this.prep.encode(enc, texture, input, [{ x: crop.x, y: crop.y, side: crop.size, mirror: right, imageWidth: p.width, imageHeight: p.height }]),
+      }),
+    );
+    if (options.output === 'gpu') return this.gpuResult({ exe, h }, options.hand, crop, p, 0);
+    const [r] = await readHandResults(exe, h, [right]);
+    return this.toImage(r, options.hand, crop, p);
+  }
+
+  /** Number of detector passes run so far (detect(), estimateAll() without boxes, trackers re-detecting). */
+  get detectorRuns(): number {
+    return this.detectorPasses;
+  }
+
+  private detectorPasses = 0;
+
+  private needDetector(call: string): DetectorParts {
+    if (!this.detector) throw new EstimateOptionsError(`${call}: this estimator has no hand detector; pass createHandEstimator({ ..., detector })`);
+    return this.detector;
+  }
+
+  /**
+   * Runs the hand detector on the whole image: the image is padded to a square (centred) and
+   * resized to the detector input on the GPU, the detector runs, peaks are picked on the GPU and
+   * decoded (top-k, threshold, NMS) on the CPU. Boxes are in image pixels, best first; a negative
+   * predicted width or height is taken as its magnitude, boxes of zero size are dropped. Queued like estimate().
+   */
+  detect(source: HandImageSource): Promise<DetectedBox[]> {
+    try {
+      if (this.disposed) throw new EstimatorDisposedError('detect(): this estimator was disposed; create a new one');
+      this.needDetector('detect()');
+      prepareSource(source);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const r = await readHandResult(exe, h, right);
-    const k = crop.size / h.inputSize;
+    return this.serial(() => {
+      const p = prepareSource(source);
+      return this.withSource(p, 'detect()', (texture) => this.runDetector(p, texture));
+    });
+  }
+
+  private async runDetector(p: PreparedSource, texture: GPUTexture): Promise<DetectedBox[]> {
+    const d = this.needDetector('detect()');
+    const lb = letterbox(p.width, p.height, d.det.inputSize);
+    const input = d.exe.gpuBuffer(d.det.input);
+    // The padded square [-padX, side - padX) x [-padY, side - padY), black outside the image.
+    await d.exe.run({
+      before: (enc) => d.prep.encode(enc, texture, input, [{ x: -lb.padX, y: -lb.padY, side: lb.side, imageWidth: p.width, imageHeight: p.height }]),
+    });
+    this.detectorPasses++;
+    const [dets] = await decodeDetections(d.exe, d.det, d.decode);
+    const out: DetectedBox[] = [];
+    for (const det of dets) {
+      // A negative predicted extent is read as its magnitude (as handCrops' squareCrop does).
+      const b = inputBoxToImage(det, lb);
+      const w = Math.abs(b.x1 - b.x0);
+      const h = Math.abs(b.y1 - b.y0);
+      if (w > 0 && h > 0 && Number.isFinite(w + h + b.x0 + b.y0)) out.push({ x: Math.min(b.x0, b.x1), y: Math.min(b.y0, b.y1), w, h, score: det.score });
+    }
+    return out;
+  }
+
+  /**
+   * Every hand in the image: runs the detector (unless `boxes` are given), keeps the best
+   * maxHands boxes, orders them left to right, and runs all their 1.5x square crops through
+   * HIU-DMTL in ONE batched pass (batch = maxHands; unused slots get a black crop). Results are
+   * in image pixels, one per hand, in that order; right hands are mirrored in and out as in
+   * estimate(). Queued like estimate().
+   */
+  estimateAll(source: HandImageSource, options: EstimateAllOptions & { output: 'gpu' }): Promise<GpuHandEstimate[]>;
+  estimateAll(source: HandImageSource, options?: EstimateAllOptions & { output?: 'cpu' }): Promise<HandEstimate[]>;
+  estimateAll(source: HandImageSource, options?: EstimateAllOptions): Promise<HandEstimate[] | GpuHandEstimate[]>;
+  estimateAll(source: HandImageSource, options: EstimateAllOptions = {}): Promise<HandEstimate[] | GpuHandEstimate[]> {
+    try {
+      if (this.disposed) throw new EstimatorDisposedError('estimateAll(): this estimator was disposed; create a new one');
+      this.needDetector('estimateAll()');
+      checkAllOptions(options, this.info.maxHands);
+      prepareSource(source);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.serial(() => this.runAll(source, options));
+  }
+
+  private async runAll(source: HandImageSource, options: EstimateAllOptions): Promise<HandEstimate[] | GpuHandEstimate[]> {
+    const p = prepareSource(source);
+    const d = this.needDetector('estimateAll()');
+    const { exe, h, prep } = d.batch;
+    const batch = h.net.input.shape[0];
+    return this.withSource(p, 'estimateAll()', async (texture) => {
+      let boxes: Box[];
+      if (options.boxes) boxes = options.boxes.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h }));
+      else boxes = (await this.runDetector(p, texture)).slice(0, batch).map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h }));
+      if (!options.boxes) boxes.sort((a, b) => a.x + a.w / 2 - (b.x + b.w / 2));
+      if (!boxes.length) return [];
+      const hands = boxes.map((_, i) => handAt(options.hands, i));
+      const crops = boxes.map((b) => cropFor(p.width, p.height, b));
+      const specs = crops.map((c, i) => ({ x: c.x, y: c.y, side: c.size, mirror: hands[i] === 'right', imageWidth: p.width, imageHeight: p.height }));
+      // Unused batch slots: a crop entirely outside the image (black), never read back.
+      while (specs.length < batch) specs.push({ x: -4, y: -4, side: 1, mirror: false, imageWidth: p.width, imageHeight: p.height });
+      const input = exe.gpuBuffer(h.net.input);
+      await exe.run({ before: (enc) => prep.encode(enc, texture, input, specs) });
+      if (options.output === 'gpu') return crops.map((c, i) => this.gpuResult({ exe, h }, hands[i], c, p, i));
+      const rs = await readHandResults(exe, h, hands.map((x) => x === 'right'));
+      return rs.map((r, i) => this.toImage(r, hands[i], crops[i], p));
+    });
+  }
+
+  private gpuResult(g: { exe: Executable; h: HandGraph }, hand: 'left' | 'right', crop: CropSquare, p: PreparedSource, batchIndex: number): GpuHandEstimate {
+    const { exe, h } = g;
+    const buf = (t: { id: number } | null | undefined) => (t ? exe.gpuBuffer(t as never) : null);
+    return {
+      hand, mirrored: hand === 'right', crop, imageWidth: p.width, imageHeight: p.height, inputSize: h.inputSize, mapSize: h.inputSize / 4, batchIndex,
+      buffers: {
+        vertices: buf(h.mano?.vertices), joints3d: buf(h.mano?.joints3d), joints2d: buf(h.mano?.joints2d),
+        maskProb: exe.gpuBuffer(h.net.last.maskProb), keypoints: exe.gpuBuffer(h.net.last.keypoints), coeffs: buf(h.net.coeffs),
+      },
+      numVertices: this.hand.numVertices,
+      faces: h.mano ? this.hand.faces : null,
+    };
+  }
+
+  /** Crop results -> image pixels. */
+  private toImage(r: HandResult, hand: 'left' | 'right', crop: CropSquare, p: PreparedSource): HandEstimate {
+    const inputSize = this.h.inputSize;
+    const k = crop.size / inputSize;
     const keypoints: ImageKeypoint[] = r.keypoints.map((kp) => ({ ...kp, cropX: kp.x, cropY: kp.y, x: crop.x + kp.x * k, y: crop.y + kp.y * k }));
     let joints2dImage: Float32Array | null = null;
     if (r.joints2d) {
@@ -380,7 +583,29 @@ export class HandEstimator {
         joints2dImage[i + 1] = crop.y + r.joints2d[i + 1] * crop.size;
       }
     }
-    return { ...r, keypoints, joints2dImage, hand: options.hand, crop, imageWidth: p.width, imageHeight: p.height, inputSize: h.inputSize };
+    return { ...r, keypoints, joints2dImage, hand, crop, imageWidth: p.width, imageHeight: p.height, inputSize };
+  }
+}
+
+/** Handedness of hand i under EstimateAllOptions.hands. */
+function handAt(hands: EstimateAllOptions['hands'], i: number): 'left' | 'right' {
+  if (hands === undefined) return 'left';
+  if (typeof hands === 'string') return hands;
+  return hands[Math.min(i, hands.length - 1)];
+}
+
+function checkAllOptions(o: EstimateAllOptions, maxHands: number): void {
+  if (!o || typeof o !== 'object') throw new EstimateOptionsError('estimateAll(): options must be an object');
+  const h = o.hands;
+  const okHand = (x: unknown) => x === 'left' || x === 'right';
+  if (h !== undefined && !(okHand(h) || (Array.isArray(h) && h.length > 0 && h.every(okHand))))
+    throw new EstimateOptionsError(`estimateAll(): hands must be 'left', 'right' or a non-empty array of them, got ${JSON.stringify(h)}`);
+  if (o.output !== undefined && o.output !== 'cpu' && o.output !== 'gpu') throw new EstimateOptionsError(`estimateAll(): output must be 'cpu' or 'gpu', got ${JSON.stringify(o.output)}`);
+  if (o.boxes !== undefined) {
+    if (!Array.isArray(o.boxes) || o.boxes.length > maxHands) throw new EstimateOptionsError(`estimateAll(): boxes must be an array of at most maxHands = ${maxHands} boxes`);
+    for (const b of o.boxes)
+      if (!b || ![b.x, b.y, b.w, b.h].every(Number.isFinite) || !(b.w > 0 && b.h > 0))
+        throw new EstimateOptionsError(`estimateAll(): every box must be { x, y, w, h } with finite numbers and w, h > 0, got ${JSON.stringify(b)}`);
   }
 }
 

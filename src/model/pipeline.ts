@@ -40,7 +40,7 @@ export interface Keypoint2D {
 }
 
 export interface HandResult {
-  /** [21, H/4, W/4] etc. as NCHW Float32Arrays of batch item 0. */
+  /** [21, H/4, W/4] etc. as NCHW Float32Arrays of one batch item (item 0 unless asked otherwise). */
   heatmaps: Float32Array;
   pof: Float32Array;
   maskLogit: Float32Array;
@@ -59,51 +59,79 @@ export interface HandResult {
 
 const CONFIDENT = 0.4;
 
-/** Reads batch item 0 of every output; `right` mirrors everything back to a right hand. */
-export async function readHandResult(exe: Executable, h: HandGraph, right = false): Promise<HandResult> {
+/** Reads batch item `item` (default 0) of every output; `right` mirrors everything back to a right hand. */
+export async function readHandResult(exe: Executable, h: HandGraph, right = false, item = 0): Promise<HandResult> {
+  const rights: boolean[] = [];
+  rights[item] = right;
+  return (await readHandResults(exe, h, rights))[item];
+}
+
+/**
+ * Reads several batch items with one readback per output tensor: item i is read when
+ * `rights[i]` is a boolean (true mirrors it back to a right hand); holes are skipped (the
+ * returned array has a hole there too).
+ */
+export async function readHandResults(exe: Executable, h: HandGraph, rights: readonly (boolean | undefined)[]): Promise<HandResult[]> {
   const { net, mano } = h;
+  const batch = net.last.heatmaps.shape[0];
+  if (rights.length > batch) throw new Error(`readHandResults: ${rights.length} items asked, the graph has batch ${batch}`);
   const nchw = async (t: Tensor) => {
     const [, hh, ww, c] = t.shape;
-    return { data: (await exe.readNCHW(t)).slice(0, c * hh * ww), shape: [1, c, hh, ww] as [number, number, number, number] };
+    return { all: await exe.readNCHW(t), per: c * hh * ww, shape: [1, c, hh, ww] as [number, number, number, number] };
   };
-  const nhwc = async (t: Tensor) => unpackNHWC(await exe.read(t), t.shape).slice(0, t.shape[1] * t.shape[2] * t.shape[3]);
-  const hm = await nchw(net.last.heatmaps);
-  const pof = await nchw(net.last.pof);
-  const ml = await nchw(net.last.maskLogit);
-  const mp = await nchw(net.last.maskProb);
-  const mapSize = hm.shape[3];
-  const kp = await nhwc(net.last.keypoints);
-  if (right) {
-    mirrorMaps(hm.data, hm.shape);
-    mirrorPof(pof.data, pof.shape);
-    mirrorMaps(ml.data, ml.shape);
-    mirrorMaps(mp.data, mp.shape);
-  }
+  const nhwc = async (t: Tensor) => ({ all: unpackNHWC(await exe.read(t), t.shape), per: t.shape[1] * t.shape[2] * t.shape[3] });
+  const item = (a: { all: Float32Array; per: number }, i: number) => a.all.slice(i * a.per, (i + 1) * a.per);
+  const HM = await nchw(net.last.heatmaps);
+  const POF = await nchw(net.last.pof);
+  const ML = await nchw(net.last.maskLogit);
+  const MP = await nchw(net.last.maskProb);
+  const KP = await nhwc(net.last.keypoints);
+  const CO = net.coeffs ? await nhwc(net.coeffs) : null;
+  const VE = mano ? await nhwc(mano.vertices) : null;
+  const J3 = mano ? await nhwc(mano.joints3d) : null;
+  const J2 = mano ? await nhwc(mano.joints2d) : null;
+  const mapSize = HM.shape[3];
   const scale = h.inputSize / mapSize;
-  const keypoints: Keypoint2D[] = [];
-  for (let k = 0; k < kp.length / 3; k++) {
-    const row = kp[3 * k];
-    const col = right ? mapSize - 1 - kp[3 * k + 1] : kp[3 * k + 1];
-    const peak = kp[3 * k + 2];
-    // Map pixel centres sit at (i + 0.5) * scale in the input crop.
-    keypoints.push({ row, col, x: (col + 0.5) * scale, y: (row + 0.5) * scale, peak, confident: peak > CONFIDENT });
-  }
-  const coeffs = net.coeffs ? await nhwc(net.coeffs) : new Float32Array(61).fill(NaN);
-  let vertices: Float32Array | null = null;
-  let joints3d: Float32Array | null = null;
-  let joints2d: Float32Array | null = null;
-  if (mano) {
-    vertices = await nhwc(mano.vertices);
-    joints3d = await nhwc(mano.joints3d);
-    joints2d = await nhwc(mano.joints2d);
+  const out: HandResult[] = [];
+  rights.forEach((right, i) => {
+    if (right === undefined) return;
+    const hm = { data: item(HM, i), shape: HM.shape };
+    const pof = { data: item(POF, i), shape: POF.shape };
+    const ml = { data: item(ML, i), shape: ML.shape };
+    const mp = { data: item(MP, i), shape: MP.shape };
+    const kp = item(KP, i);
     if (right) {
-      mirrorPoints3(vertices);
-      mirrorPoints3(joints3d);
-      for (let i = 0; i < joints2d.length; i += 2) joints2d[i] = 1 - joints2d[i];
+      mirrorMaps(hm.data, hm.shape);
+      mirrorPof(pof.data, pof.shape);
+      mirrorMaps(ml.data, ml.shape);
+      mirrorMaps(mp.data, mp.shape);
     }
-  }
-  return {
-    heatmaps: hm.data, pof: pof.data, maskLogit: ml.data, maskProb: mp.data, mapSize, keypoints,
-    beta: coeffs.slice(0, 10), pose: coeffs.slice(10, 58), camera: coeffs.slice(58, 61), vertices, joints3d, joints2d,
-  };
+    const keypoints: Keypoint2D[] = [];
+    for (let k = 0; k < kp.length / 3; k++) {
+      const row = kp[3 * k];
+      const col = right ? mapSize - 1 - kp[3 * k + 1] : kp[3 * k + 1];
+      const peak = kp[3 * k + 2];
+      // Map pixel centres sit at (i + 0.5) * scale in the input crop.
+      keypoints.push({ row, col, x: (col + 0.5) * scale, y: (row + 0.5) * scale, peak, confident: peak > CONFIDENT });
+    }
+    const coeffs = CO ? item(CO, i) : new Float32Array(61).fill(NaN);
+    let vertices: Float32Array | null = null;
+    let joints3d: Float32Array | null = null;
+    let joints2d: Float32Array | null = null;
+    if (VE && J3 && J2) {
+      vertices = item(VE, i);
+      joints3d = item(J3, i);
+      joints2d = item(J2, i);
+      if (right) {
+        mirrorPoints3(vertices);
+        mirrorPoints3(joints3d);
+        for (let j = 0; j < joints2d.length; j += 2) joints2d[j] = 1 - joints2d[j];
+      }
+    }
+    out[i] = {
+      heatmaps: hm.data, pof: pof.data, maskLogit: ml.data, maskProb: mp.data, mapSize, keypoints,
+      beta: coeffs.slice(0, 10), pose: coeffs.slice(10, 58), camera: coeffs.slice(58, 61), vertices, joints3d, joints2d,
+    };
+  });
+  return out;
 }

@@ -25,6 +25,14 @@ const expected = [
   'ImageData whose buffer was transferred is a DetachedBufferError',
   'dispose(): calls made before it complete, every GPU object is freed, later calls reject',
   'README embedding example runs in a Web Worker on an OffscreenCanvas',
+  'detect(): boxes equal decodeDetections of the detector on the same (CPU) letterboxed input',
+  'estimateAll: 2 crops in one batched pass equal two estimate() calls with those boxes (1e-4), left and right',
+  'estimateAll with the detector: the best 2 boxes, left to right, crops and results as given those boxes',
+  'tracker: the second frame reuses the box from the keypoints (no detector pass) and keypoints are One-Euro smoothed',
+  'tracker: low confidence and redetectEvery bring the detector back',
+  'estimator with a detector: dispose() frees every GPU object',
+  "estimateAll output 'gpu': one batch item per hand, the same mesh the CPU path reads",
+  'detect(), estimateAll(), createHandTracker() without a detector: clear EstimateOptionsErrors',
 ];
 
 test('api page: ran to the end', () => {

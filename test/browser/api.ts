@@ -1,10 +1,13 @@
 // Embedding API checks in this page's WebGPU; results are left on window for test/api/api.test.ts.
 // One estimator is compiled and reused by every check (SwiftShader compiles slowly).
 import {
-  createHandEstimator, DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError,
+  createHandEstimator, createHandTracker, cropFor, OneEuroFilter, DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError,
   WeightsError, type HandEstimate, type HandEstimator,
 } from '../../src/index.ts';
+import { Engine, Graph } from '../../src/engine/index.ts';
 import { ImageToTensor } from '../../src/kernels/imageToTensor.ts';
+import { buildDetectorGraph, decodeDetections, findPeaks, inputBoxToImage, letterbox } from '../../src/model/detector.ts';
+import { loadWeights, type DetectorConfig } from '../../src/weights/index.ts';
 import { imageToInput } from '../../src/model/preprocess.ts';
 import { convertCheckpointBytes } from '../../src/weights/convert.ts';
 
@@ -352,6 +355,16 @@ async function main(): Promise<void> {
     await rejects(est.estimate(img, { hand: 'left', box: { x: 0, y: 0, w: 0, h: 5 } }), EstimateOptionsError, /box/);
     await rejects(est.estimate(img, { hand: 'left', output: 'disk' as 'cpu' }), EstimateOptionsError, /output/);
   });
+  await check('detect(), estimateAll(), createHandTracker() without a detector: clear EstimateOptionsErrors', async () => {
+    await rejects(est.detect(img), EstimateOptionsError, /no hand detector/);
+    await rejects(est.estimateAll(img), EstimateOptionsError, /no hand detector/);
+    try {
+      createHandTracker(est);
+      throw new Error('createHandTracker accepted an estimator without a detector');
+    } catch (e) {
+      assert(e instanceof EstimateOptionsError && /no hand detector/.test(e.message), String(e));
+    }
+  });
   await check('texture without TEXTURE_BINDING usage: a clear error', async () => {
     const t = est.device.createTexture({ size: [8, 8], format: 'rgba8unorm', usage: GPUTextureUsage.COPY_DST });
     await rejects(est.estimate(t, { hand: 'left' }), Error, /TEXTURE_BINDING/);
@@ -409,6 +422,9 @@ async function main(): Promise<void> {
     assert(msg.keypoints === 21 && msg.vertices === 778 * 3 && msg.finite && msg.imageWidth === 80, JSON.stringify(msg));
     assert((msg.layers as number) === est.info.dispatches, `profile listed ${msg.layers} layers, graph has ${est.info.dispatches}`);
   });
+
+  // --- the hand detector: detect(), estimateAll() (one batched pass), the tracker ---
+  await detectorChecks(weights, hand, await fetchBytes('/test/fixtures/detector-small/module.zip.pth'));
   window.__apiResults = results;
 }
 
@@ -416,3 +432,177 @@ main().catch((e) => {
   window.__apiFatal = String((e as Error)?.stack ?? e);
   window.__apiResults = results;
 });
+
+/** Boxes in image pixels from the detector run on a CPU-letterboxed input (an engine of its own). */
+async function referenceDetections(detBytes: Uint8Array, img: ImageData, threshold: number | null) {
+  const w = await loadWeights(detBytes, { architecture: 'hand-detector' });
+  const engine = await Engine.create();
+  try {
+    const g = new Graph();
+    const det = buildDetectorGraph(g, w.tensors, w.config as DetectorConfig);
+    const exe = await engine.compile(g);
+    const S = det.inputSize;
+    const lb = letterbox(img.width, img.height, S);
+    exe.writeNCHW(det.input, cpuCrop(img, -lb.padX, -lb.padY, lb.side, S, false));
+    await exe.run();
+    const [, h, wd, c] = det.output.shape;
+    const map = await exe.readNCHW(det.output);
+    const peaks = findPeaks(map.subarray(0, h * wd), h, wd, -Infinity).map((p) => p.score).sort((x, y) => y - x);
+    void c;
+    const thr = threshold ?? Math.min(0.5, (peaks[Math.min(3, peaks.length - 1)] ?? 0) - 1e-3);
+    const [dets] = await decodeDetections(exe, det, { threshold: thr });
+    const boxes = dets.map((d) => ({ ...inputBoxToImage(d, lb), score: d.score }))
+      .map((b) => ({ x: Math.min(b.x0, b.x1), y: Math.min(b.y0, b.y1), w: Math.abs(b.x1 - b.x0), h: Math.abs(b.y1 - b.y0), score: b.score }));
+    return { threshold: thr, boxes: boxes.filter((b) => b.w > 0 && b.h > 0), peaks: peaks.slice(0, 6) };
+  } finally {
+    engine.dispose();
+  }
+}
+
+async function detectorChecks(weights: Uint8Array<ArrayBuffer>, hand: Uint8Array, ckpt: Uint8Array): Promise<void> {
+  const detBytes = (await convertCheckpointBytes(ckpt, 'module.zip.pth', { inputSize: 64 })).bytes as Uint8Array<ArrayBuffer>;
+  const img = testImage(96, 80, 3);
+  // A threshold that keeps a few peaks of this (untrained) detector on this image.
+  const ref = await referenceDetections(detBytes, img, null);
+  log(`detector reference: threshold ${ref.threshold.toFixed(4)}, top peaks ${ref.peaks.map((p) => p.toFixed(3))}, ${ref.boxes.length} boxes`);
+  const t0 = performance.now();
+  const est = await createHandEstimator({ weights, hand, detector: detBytes, maxHands: 2, detection: { threshold: ref.threshold } });
+  log(`estimator with detector ready in ${(performance.now() - t0).toFixed(0)} ms`);
+  try {
+    await check('detect(): boxes equal decodeDetections of the detector on the same (CPU) letterboxed input', async () => {
+      assert(est.info.detector && est.info.detector.inputSize === 64 && est.info.maxHands === 2, `info ${JSON.stringify(est.info.detector)}`);
+      const runs = est.detectorRuns;
+      const boxes = await est.detect(img);
+      assert(est.detectorRuns === runs + 1, 'detectorRuns');
+      assert(boxes.length === ref.boxes.length && boxes.length > 0, `${boxes.length} boxes vs ${ref.boxes.length} reference`);
+      boxes.forEach((b, i) => {
+        const r = ref.boxes[i];
+        const d = Math.max(Math.abs(b.x - r.x), Math.abs(b.y - r.y), Math.abs(b.w - r.w), Math.abs(b.h - r.h));
+        assert(d < 0.02 && Math.abs(b.score - r.score) < 1e-3, `box ${i}: ${JSON.stringify(b)} vs ${JSON.stringify(r)}`);
+      });
+    });
+    await check('estimateAll(): bad hands, too many boxes, bad boxes are EstimateOptionsErrors', async () => {
+      await rejects(est.estimateAll(img, { hands: 'both' as 'left' }), EstimateOptionsError, /hands must be/);
+      await rejects(est.estimateAll(img, { boxes: [{ x: 0, y: 0, w: 5, h: 5 }, { x: 0, y: 0, w: 5, h: 5 }, { x: 0, y: 0, w: 5, h: 5 }] }), EstimateOptionsError, /at most maxHands = 2/);
+      await rejects(est.estimateAll(img, { boxes: [{ x: 0, y: 0, w: -1, h: 5 }] }), EstimateOptionsError, /box/);
+    });
+
+    const boxA = { x: 10, y: 12, w: 30, h: 24 };
+    const boxB = { x: 55, y: 30, w: 20, h: 36 };
+    await check('estimateAll: 2 crops in one batched pass equal two estimate() calls with those boxes (1e-4), left and right', async () => {
+      const [a, b] = await est.estimateAll(img, { boxes: [boxA, boxB], hands: ['left', 'right'] });
+      const sa = await est.estimate(img, { hand: 'left', box: boxA });
+      const sb = await est.estimate(img, { hand: 'right', box: boxB });
+      for (const [x, y, n] of [[a, sa, 'first'], [b, sb, 'second']] as const) {
+        sameResult(x, y, 1e-4, `${n} hand`);
+        assert(x.hand === y.hand && JSON.stringify(x.crop) === JSON.stringify(y.crop), `${n}: hand/crop ${x.hand} ${JSON.stringify(x.crop)} vs ${JSON.stringify(y.crop)}`);
+        x.keypoints.forEach((k, i) => assert(Math.abs(k.x - y.keypoints[i].x) < 1e-3 && Math.abs(k.y - y.keypoints[i].y) < 1e-3, `${n}: keypoint ${i}`));
+        assert(maxDiff(x.joints2dImage!, y.joints2dImage!) < 1e-3, `${n}: joints2dImage`);
+      }
+      assert(maxDiff(a.heatmaps, b.heatmaps) > 1e-3, 'the two crops should differ');
+      // One box: the unused batch slot does not disturb it.
+      const [one] = await est.estimateAll(img, { boxes: [boxB], hands: 'right' });
+      sameResult(one, sb, 1e-4, 'single box');
+    });
+    await check('estimateAll with the detector: the best 2 boxes, left to right, crops and results as given those boxes', async () => {
+      const boxes = (await est.detect(img)).slice(0, 2).sort((p, q) => p.x + p.w / 2 - (q.x + q.w / 2));
+      const runs = est.detectorRuns;
+      const all = await est.estimateAll(img, { hands: ['right', 'left'] });
+      assert(est.detectorRuns === runs + 1, 'one detector pass');
+      assert(all.length === boxes.length, `${all.length} hands, ${boxes.length} boxes`);
+      const given = await est.estimateAll(img, { boxes, hands: ['right', 'left'] });
+      assert(est.detectorRuns === runs + 1, 'no detector pass with boxes');
+      all.forEach((r, i) => {
+        const c = cropFor(96, 80, boxes[i]);
+        assert(Math.abs(r.crop.x - c.x) < 1e-9 && Math.abs(r.crop.size - c.size) < 1e-9, `crop ${i}`);
+        assert(r.hand === (i === 0 ? 'right' : 'left'), `hand ${i}`);
+        sameResult(r, given[i], 0, `hand ${i}`);
+      });
+    });
+
+    await check("estimateAll output 'gpu': one batch item per hand, the same mesh the CPU path reads", async () => {
+      const gs = await est.estimateAll(img, { boxes: [boxA, boxB], hands: 'left', output: 'gpu' });
+      const cs = await est.estimateAll(img, { boxes: [boxA, boxB], hands: 'left' });
+      assert(gs.length === 2 && gs[0].batchIndex === 0 && gs[1].batchIndex === 1 && gs[1].buffers.vertices, 'batch indices');
+      const n = gs[1].numVertices * 16;
+      const read = est.device.createBuffer({ size: n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const enc = est.device.createCommandEncoder();
+      enc.copyBufferToBuffer(gs[1].buffers.vertices!, n, read, 0, n);
+      est.device.queue.submit([enc.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const v4 = new Float32Array(read.getMappedRange().slice(0));
+      read.unmap();
+      read.destroy();
+      const v3 = new Float32Array(gs[1].numVertices * 3);
+      for (let i = 0; i < gs[1].numVertices; i++) v3.set(v4.subarray(i * 4, i * 4 + 3), i * 3);
+      assert(maxDiff(v3, cs[1].vertices!) < 1e-6, 'item 1 vertices');
+    });
+    await check('repeated detect()/estimateAll() create no GPU objects', async () => {
+      await est.estimateAll(img);
+      const before = JSON.stringify(est.stats());
+      for (let i = 0; i < 2; i++) {
+        await est.detect(img);
+        await est.estimateAll(img, { hands: 'right' });
+        await est.estimateAll(img, { boxes: [boxA] });
+      }
+      const after = JSON.stringify(est.stats());
+      assert(before === after, `stats ${before} -> ${after}`);
+    });
+
+    const frame0 = img;
+    const frame1 = testImage(96, 80, 4);
+    await check('tracker: the second frame reuses the box from the keypoints (no detector pass) and keypoints are One-Euro smoothed', async () => {
+      const filter = { minCutoff: 1, beta: 0.05, dCutoff: 1 };
+      const tracker = createHandTracker(est, { hands: 'left', minConfidence: -Infinity, redetectEvery: 0, filter });
+      const runs = est.detectorRuns;
+      const r0 = await tracker.track(frame0, { timestamp: 1000 });
+      assert(est.detectorRuns === runs + 1 && r0.length > 0 && r0.every((h) => h.detected), `frame 0: ${r0.length} hands, detector runs ${est.detectorRuns - runs}`);
+      for (const h of r0) h.keypoints.forEach((k, i) => assert(k.x === h.raw.keypoints[i].x && k.y === h.raw.keypoints[i].y, 'first frame passes through'));
+      const r1 = await tracker.track(frame1, { timestamp: 1033 });
+      assert(est.detectorRuns === runs + 1, `frame 1 ran the detector (${est.detectorRuns - runs} runs)`);
+      assert(r1.length === r0.length && r1.every((h, i) => !h.detected && h.id === r0[i].id), 'frame 1: same hands, boxes reused');
+      let moved = 0;
+      r1.forEach((h, i) => {
+        // The box: the bounding box of frame 0's keypoints (x 1.1, side within [0.5, 2] x).
+        const kx = r0[i].raw.keypoints.map((k) => k.x), ky = r0[i].raw.keypoints.map((k) => k.y);
+        const cx = (Math.min(...kx) + Math.max(...kx)) / 2, cy = (Math.min(...ky) + Math.max(...ky)) / 2;
+        assert(Math.abs(h.box.x + h.box.w / 2 - cx) < 1e-6 && Math.abs(h.box.y + h.box.h / 2 - cy) < 1e-6, `box ${JSON.stringify(h.box)} not centred on the keypoints (${cx}, ${cy})`);
+        const c = cropFor(96, 80, h.box);
+        assert(Math.abs(h.raw.crop.x - c.x) < 1e-9 && Math.abs(h.raw.crop.size - c.size) < 1e-9, 'crop from the box');
+        const f = new OneEuroFilter(42, filter);
+        f.filter(r0[i].raw.keypoints.flatMap((k) => [k.x, k.y]), 1000);
+        const want = f.filter(h.raw.keypoints.flatMap((k) => [k.x, k.y]), 1033);
+        h.keypoints.forEach((k, j) => {
+          assert(Math.abs(k.x - want[2 * j]) < 1e-9 && Math.abs(k.y - want[2 * j + 1]) < 1e-9, `keypoint ${j} is not the One Euro output`);
+          const raw = h.raw.keypoints[j];
+          const prev = r0[i].raw.keypoints[j];
+          if (Math.abs(raw.x - prev.x) > 1) {
+            moved++;
+            assert(Math.abs(k.x - prev.x) < Math.abs(raw.x - prev.x) && Math.sign(k.x - prev.x) === Math.sign(raw.x - prev.x), `keypoint ${j} x is not between the previous and the raw value`);
+          }
+        });
+      });
+      assert(moved > 0, 'no keypoint moved between the frames: the smoothing check tests nothing');
+      assert(tracker.stats.frames === 2 && tracker.stats.detections === 1, JSON.stringify(tracker.stats));
+    });
+    await check('tracker: low confidence and redetectEvery bring the detector back', async () => {
+      const unsure = createHandTracker(est, { minConfidence: Infinity, redetectEvery: 0 });
+      const runs = est.detectorRuns;
+      await unsure.track(frame0);
+      const r = await unsure.track(frame1);
+      assert(est.detectorRuns === runs + 2 && r.every((h) => h.detected), `low confidence: ${est.detectorRuns - runs} detector runs`);
+      const periodic = createHandTracker(est, { minConfidence: -Infinity, redetectEvery: 2 });
+      const before = est.detectorRuns;
+      const flags: boolean[] = [];
+      for (let i = 0; i < 4; i++) flags.push((await periodic.track(i % 2 ? frame1 : frame0, { timestamp: i * 33 }))[0]?.detected ?? true);
+      assert(est.detectorRuns === before + 2 && flags.join() === 'true,false,true,false', `every 2 frames: runs ${est.detectorRuns - before}, detected ${flags}`);
+    });
+  } finally {
+    await check('estimator with a detector: dispose() frees every GPU object', async () => {
+      await est.dispose();
+      const s = est.stats();
+      assert(s.buffers === 0 && s.bufferBytes === 0 && s.bindGroups === 0 && s.pipelines === 0 && s.textures === 0 && s.prepBuffers === 0, `stats after dispose ${JSON.stringify(s)}`);
+      await rejects(est.detect(img), EstimatorDisposedError, /disposed/);
+    });
+  }
+}
