@@ -12,174 +12,24 @@
  * never interleave. Nothing here touches the DOM: it runs in Web Workers (OffscreenCanvas,
  * ImageBitmap, VideoFrame, ImageData, GPUTexture) as in pages.
  */
-import { Engine, EngineError, Graph, type Executable, type Profile, type ResourceCounts } from '../engine/index.ts';
+import { Engine, EngineError, Graph, type Executable, type Profile } from '../engine/index.ts';
 import type { ProfileOptions } from '../engine/executor.ts';
 import { checkSourceTexture, ImageToTensor } from '../kernels/imageToTensor.ts';
 import { buildDetectorGraph, decodeDetections, inputBoxToImage, letterbox, type DecodeOptions, type DetectorGraph } from '../model/detector.ts';
-import { buildHandGraph, readHandResults, type HandGraph, type HandResult, type Keypoint2D } from '../model/pipeline.ts';
+import { buildHandGraph, readHandResults, type HandGraph, type HandResult } from '../model/pipeline.ts';
 import type { ManoAsset } from '../model/manoAsset.ts';
 import { loadWeights, type DetectorConfig, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
 import { loadManoAsset } from '../weights/mano.ts';
 import { DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError, WeightsError } from './errors.ts';
 import { isA, isDetached, prepareSource, type HandImageSource, type PreparedSource } from './sources.ts';
+import { checkAllOptions, checkOptions, cropFor, handAt } from './options.ts';
+import type {
+  BinarySource, Box, CropSquare, DetectedBox, EstimateAllOptions, EstimateOptions, EstimatorInfo, EstimatorStats,
+  GpuHandEstimate, HandEstimate, HandEstimatorOptions, ImageKeypoint, LoadProgressEvent,
+} from './types.ts';
 
-/** A file from `hiu convert` / `hiu convert-mano`: a URL (fetched), a File/Blob, or its bytes. */
-export type BinarySource = string | URL | Blob | ArrayBuffer | Uint8Array;
-
-export interface LoadProgressEvent {
-  /** 'weights' and 'hand' report bytes; 'compile' starts building GPU pipelines; 'ready' ends. */
-  phase: 'weights' | 'hand' | 'compile' | 'ready';
-  loaded: number;
-  /** Bytes of this phase's file when known (Content-Length, Blob size). */
-  total?: number;
-  /** Overall progress in [0, 1], for one progress bar (weights count 85 %, hand 10 %, compile 5 %). */
-  fraction: number;
-}
-
-export interface HandEstimatorOptions {
-  /** HIU-DMTL weights converted by `hiu convert` (.safetensors, f32 or f16). */
-  weights: BinarySource;
-  /** Hand asset: `hiu convert-mano` output, or assets/hand-left.safetensors. The LEFT hand: right hands are mirrored. */
-  hand: BinarySource;
-  /** Use this device (e.g. the one your renderer uses) instead of requesting one; it is not destroyed by dispose(). */
-  device?: GPUDevice;
-  onProgress?: (p: LoadProgressEvent) => void;
-  /**
-   * The weights' storage type you expect ('f32' or 'f16'); a file of the other type is a
-   * WeightsError. Either way the engine computes in f32 (f16 weights are expanded on load).
-   */
-  dtype?: 'f32' | 'f16';
-  signal?: AbortSignal;
-  /**
-   * Optional hand detector (`hiu convert` of the official `hand_det.pth`, .safetensors): enables
-   * detect(), estimateAll() and createHandTracker(). Loaded after the weights and the hand.
-   */
-  detector?: BinarySource;
-  /** Most hands estimateAll() returns; the batched HIU-DMTL graph is compiled for this batch. Default 2. */
-  maxHands?: number;
-  /** Detector decoding (score threshold 0.5, top-k 10, NMS IoU 0.7 by default). */
-  detection?: DecodeOptions;
-}
-
-/** A rectangle in image pixels, e.g. a detector's box. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-/** A detector box in image pixels with its score (the centre-score map's peak value). */
-export interface DetectedBox extends Box {
-  score: number;
-}
-
-export interface EstimateAllOptions {
-  /**
-   * Handedness per hand: one value for every hand, or one per hand in the order results come
-   * (left to right by box centre in the image); hands past the array's end take its last value.
-   * Default 'left'.
-   */
-  hands?: 'left' | 'right' | readonly ('left' | 'right')[];
-  /** Skip the detector and use these boxes (image pixels, at most maxHands); e.g. a tracker's boxes. */
-  boxes?: readonly Box[];
-  /** 'cpu' (default) or 'gpu' (buffers of the whole batch; `batchIndex` says which item). */
-  output?: 'cpu' | 'gpu';
-}
-
-export interface EstimateOptions {
-  /** Which hand the crop shows. The network was trained on left hands: right hands are mirrored in and out. */
-  hand: 'left' | 'right';
-  /** Crop a square of 1.5 x max(w, h) centred on this box (reaching past the image reads black). Default: the centred largest square. */
-  box?: Box;
-  /** 'cpu' (default): read results back; 'gpu': leave them in GPU buffers. */
-  output?: 'cpu' | 'gpu';
-}
-
-/** The square of the image that went into the network, in image pixels. */
-export interface CropSquare {
-  x: number;
-  y: number;
-  size: number;
-}
-
-export interface ImageKeypoint extends Keypoint2D {
-  /** Image pixels (x right, y down). `row`/`col` stay heat-map coordinates. */
-  x: number;
-  y: number;
-  /** Network-input crop pixels (0 .. inputSize). */
-  cropX: number;
-  cropY: number;
-}
-
-/** CPU results. Maps (heatmaps, pof, mask) are NCHW over the crop, already un-mirrored for right hands. */
-export interface HandEstimate extends Omit<HandResult, 'keypoints'> {
-  hand: 'left' | 'right';
-  keypoints: ImageKeypoint[];
-  /** MANO's 21 projected joints in image pixels ([21, 2] x, y), or null without MANO. */
-  joints2dImage: Float32Array | null;
-  crop: CropSquare;
-  imageWidth: number;
-  imageHeight: number;
-  /** Network input side (crop pixels) and heat-map side. */
-  inputSize: number;
-}
-
-/**
- * GPU results: the executable's own output buffers, nhwc4 (every row padded to 4 floats), valid
- * until the next estimate() runs. NOT mirrored for right hands (`mirrored` says so): negate
- * x of vertices/joints3d, and use 1 - u for crop coordinates u (joints2d, mask columns).
- */
-export interface GpuHandEstimate {
-  hand: 'left' | 'right';
-  mirrored: boolean;
-  crop: CropSquare;
-  imageWidth: number;
-  imageHeight: number;
-  inputSize: number;
-  mapSize: number;
-  /** Batch item of the buffers holding this hand (estimateAll; 0 for estimate()). Item i starts i x (per-item size) into each buffer. */
-  batchIndex?: number;
-  buffers: {
-    /** [V] x vec4 (x, y, z, 0), metres. */
-    vertices: GPUBuffer | null;
-    /** [21] x vec4 (x, y, z, 0). */
-    joints3d: GPUBuffer | null;
-    /** [21] x vec4 (u, v, 0, 0), crop coordinates in [0, 1]. */
-    joints2d: GPUBuffer | null;
-    /** [mapSize * mapSize] x vec4 (p, 0, 0, 0), mask probability, row-major. */
-    maskProb: GPUBuffer;
-    /** [21] x vec4 (row, col, peak, 0) heat-map keypoints. */
-    keypoints: GPUBuffer;
-    /** 64 floats: beta 0..9 | pose 10..57 | camera (s, tx, ty) 58..60 | 0. */
-    coeffs: GPUBuffer | null;
-  };
-  /** Vertex count and triangle indices (F x 3) of the hand mesh. */
-  numVertices: number;
-  faces: Uint32Array | null;
-}
-
-export interface EstimatorInfo {
-  config: HiuConfig;
-  inputSize: number;
-  mapSize: number;
-  /** Storage dtype of the weights file. */
-  weightsDtype: 'f32' | 'f16';
-  /** Compute dispatches per inference (the graph's layers), not counting image preparation. */
-  dispatches: number;
-  adapter: { vendor: string; architecture: string; description: string };
-  timestampQuery: boolean;
-  /** The detector's input side and dispatches (null without a detector), and estimateAll()'s batch. */
-  detector: { inputSize: number; dispatches: number } | null;
-  maxHands: number;
-}
-
-export interface EstimatorStats extends ResourceCounts {
-  pipelines: number;
-  /** Upload texture and the preparation kernel's parameter buffer. */
-  textures: number;
-  prepBuffers: number;
-}
+export * from './types.ts';
+export { cropFor } from './options.ts';
 
 const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -586,47 +436,3 @@ export class HandEstimator {
     return { ...r, keypoints, joints2dImage, hand, crop, imageWidth: p.width, imageHeight: p.height, inputSize };
   }
 }
-
-/** Handedness of hand i under EstimateAllOptions.hands. */
-function handAt(hands: EstimateAllOptions['hands'], i: number): 'left' | 'right' {
-  if (hands === undefined) return 'left';
-  if (typeof hands === 'string') return hands;
-  return hands[Math.min(i, hands.length - 1)];
-}
-
-function checkAllOptions(o: EstimateAllOptions, maxHands: number): void {
-  if (!o || typeof o !== 'object') throw new EstimateOptionsError('estimateAll(): options must be an object');
-  const h = o.hands;
-  const okHand = (x: unknown) => x === 'left' || x === 'right';
-  if (h !== undefined && !(okHand(h) || (Array.isArray(h) && h.length > 0 && h.every(okHand))))
-    throw new EstimateOptionsError(`estimateAll(): hands must be 'left', 'right' or a non-empty array of them, got ${JSON.stringify(h)}`);
-  if (o.output !== undefined && o.output !== 'cpu' && o.output !== 'gpu') throw new EstimateOptionsError(`estimateAll(): output must be 'cpu' or 'gpu', got ${JSON.stringify(o.output)}`);
-  if (o.boxes !== undefined) {
-    if (!Array.isArray(o.boxes) || o.boxes.length > maxHands) throw new EstimateOptionsError(`estimateAll(): boxes must be an array of at most maxHands = ${maxHands} boxes`);
-    for (const b of o.boxes)
-      if (!b || ![b.x, b.y, b.w, b.h].every(Number.isFinite) || !(b.w > 0 && b.h > 0))
-        throw new EstimateOptionsError(`estimateAll(): every box must be { x, y, w, h } with finite numbers and w, h > 0, got ${JSON.stringify(b)}`);
-  }
-}
-
-function checkOptions(o: EstimateOptions): void {
-  if (!o || typeof o !== 'object') throw new EstimateOptionsError("estimate(): pass options { hand: 'left' | 'right' }");
-  if (o.hand !== 'left' && o.hand !== 'right') throw new EstimateOptionsError(`estimate(): hand must be 'left' or 'right', got ${JSON.stringify(o.hand)}`);
-  if (o.output !== undefined && o.output !== 'cpu' && o.output !== 'gpu') throw new EstimateOptionsError(`estimate(): output must be 'cpu' or 'gpu', got ${JSON.stringify(o.output)}`);
-  if (o.box !== undefined) {
-    const b = o.box;
-    if (!b || ![b.x, b.y, b.w, b.h].every(Number.isFinite) || !(b.w > 0 && b.h > 0))
-      throw new EstimateOptionsError(`estimate(): box must be { x, y, w, h } with finite numbers and w, h > 0, got ${JSON.stringify(b)}`);
-  }
-}
-
-/** The square crop: 1.5 x the box's longer side around its centre, or the centred largest square. */
-export function cropFor(width: number, height: number, box?: Box): CropSquare {
-  if (!box) {
-    const size = Math.min(width, height);
-    return { x: (width - size) / 2, y: (height - size) / 2, size };
-  }
-  const size = 1.5 * Math.max(box.w, box.h);
-  return { x: box.x + box.w / 2 - size / 2, y: box.y + box.h / 2 - size / 2, size };
-}
-
