@@ -49,6 +49,7 @@ if (runtime === 'node' || runtime === 'both') {
   const sum = summarise(rows);
   console.log(sum);
   sections.push(`${title}\n\n${header}\n${rows.map(formatRow).join('\n')}\n\n${sum}\n`);
+  save();
 }
 
 if (runtime === 'chromium' || runtime === 'both') {
@@ -66,12 +67,15 @@ if (runtime === 'chromium' || runtime === 'both') {
     const sum = summarise(res.rows!);
     console.log(`${title}\n${sum}`);
     sections.push(`${title}\n\n${header}\n${res.rows!.map(formatRow).join('\n')}\n\n${sum}\n`);
+    save();
   } finally {
     await session.close();
   }
 }
 
-if (out) {
+/** Writes what has been measured so far, so a later failure loses nothing. */
+function save(): void {
+  if (!out) return;
   const text = `## conv2d benchmark, ${new Date().toISOString().slice(0, 10)}\n\nMachine: ${machine}. ` +
     `Command: \`npx tsx bench/conv2d.ts ${args.join(' ')}\`\n\n${sections.join('\n')}`;
   writeFileSync(out, text);

@@ -44,6 +44,9 @@ export async function openPage(path: string, onLog?: (line: string) => void, opt
     executablePath: chromiumPath(),
     headless: true,
     userDataDir: profile,
+    // SwiftShader can keep a page busy for minutes (full-size benchmark shapes); callers set
+    // their own time limits, so the CDP protocol must not give up first.
+    protocolTimeout: 0,
     args: [
       '--enable-unsafe-webgpu',
       '--no-sandbox',
