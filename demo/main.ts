@@ -56,6 +56,8 @@ let vertices: GPUBuffer | null = null;
 let current: HandImageSource | null = null;
 let webcam: { video: HTMLVideoElement; stream: MediaStream } | null = null;
 let busy = false;
+/** The error of the last run(), null after a success: the webcam loop counts these. */
+let lastRunError: unknown = null;
 
 function showError(e: unknown, context: string): void {
   const err = e as Error;
@@ -179,8 +181,10 @@ async function run(source: HandImageSource): Promise<HandEstimate | null> {
     window.__demo.last = { keypoints: drawn, imageWidth: w, imageHeight: h, ms };
     const conf = r.keypoints.filter((k) => k.confident).length;
     status.textContent = `estimate: ${ms.toFixed(1)} ms (upload, GPU crop + network + MANO, readback); ${conf}/21 keypoints confident`;
+    lastRunError = null;
     return r;
   } catch (e) {
+    lastRunError = e;
     showError(e, 'Could not run this image');
     return null;
   } finally {
@@ -216,6 +220,9 @@ async function stopWebcam(): Promise<void> {
   $('webcam-btn').textContent = 'Webcam';
 }
 
+/** Failed frames in a row after which the webcam loop gives up. */
+const MAX_WEBCAM_FAILURES = 5;
+
 async function startWebcam(): Promise<void> {
   if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser offers no camera access (navigator.mediaDevices.getUserMedia is missing; pages must be served over https or localhost)');
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
@@ -226,9 +233,28 @@ async function startWebcam(): Promise<void> {
   await video.play();
   webcam = { video, stream };
   $('webcam-btn').textContent = 'Stop webcam';
+  // A frame that fails usually means every frame will (e.g. the browser cannot copy this
+  // camera's frames to the GPU): stop after a few in a row instead of failing at frame rate.
+  let failures = 0;
   const loop = async () => {
     if (!webcam || webcam.video !== video) return;
-    if (video.readyState >= 2) await run(video);
+    if (video.readyState >= 2) {
+      lastRunError = null;
+      const r = await run(video);
+      if (r) failures = 0;
+      else if (lastRunError) failures++;
+      if (failures >= MAX_WEBCAM_FAILURES) {
+        const e = lastRunError as Error;
+        await stopWebcam();
+        errorBox.textContent =
+          `The webcam was stopped: ${failures} frames in a row could not be processed, so it is not worth trying every frame. ` +
+          `The last error was: ${e?.name ?? 'Error'}: ${(e?.message ?? String(e)).replace(/\.$/, '')}. Click "Webcam" to try again.`;
+        errorBox.classList.remove('hidden');
+        window.__demo.error = errorBox.textContent;
+        status.textContent = 'webcam stopped after repeated errors';
+        return;
+      }
+    }
     requestAnimationFrame(loop);
   };
   requestAnimationFrame(loop);

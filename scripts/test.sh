@@ -3,7 +3,7 @@
 # Node (Dawn) and headless Chromium, then print kernel cases per runtime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup-test.sh
 
 # Dawn in Node finds no adapter without a GPU unless Vulkan is pointed at SwiftShader.
 if [ -z "${VK_ICD_FILENAMES:-}" ] && [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] && ! ls /dev/dri/render* >/dev/null 2>&1; then

@@ -6,19 +6,31 @@
 import { DisposedError, EngineError } from '../engine/errors.ts';
 
 /** The image given to estimate() cannot be used: zero size, not decoded yet, unsupported type. */
-export class InvalidImageError extends EngineError {}
+export class InvalidImageError extends EngineError {
+  override name = 'InvalidImageError';
+}
 
 /** An ArrayBuffer (weights, hand asset, ImageData pixels) was transferred or detached. */
-export class DetachedBufferError extends EngineError {}
+export class DetachedBufferError extends EngineError {
+  override name = 'DetachedBufferError';
+}
 
 /** The weights file is not HIU-DMTL weights from `hiu convert` (wrong architecture, corrupt, wrong dtype). */
-export class WeightsError extends EngineError {}
+export class WeightsError extends EngineError {
+  override name = 'WeightsError';
+}
 
 /** The hand asset is not a usable MANO/hand file from `hiu convert-mano` (or the wrong side). */
-export class HandAssetError extends EngineError {}
+export class HandAssetError extends EngineError {
+  override name = 'HandAssetError';
+}
 
 /** estimate()/profile() on an estimator after dispose(). */
-export class EstimatorDisposedError extends DisposedError {}
+export class EstimatorDisposedError extends DisposedError {
+  override name = 'EstimatorDisposedError';
+}
 
 /** Bad options (unknown hand, a box that is not a finite positive rectangle, unknown output). */
-export class EstimateOptionsError extends EngineError {}
+export class EstimateOptionsError extends EngineError {
+  override name = 'EstimateOptionsError';
+}

@@ -47,9 +47,27 @@ export async function createHandEstimator(opts: HandEstimatorOptions): Promise<H
   checkBinary('weights', opts.weights);
   checkBinary('hand', opts.hand);
   if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new EstimateOptionsError(`createHandEstimator: dtype must be 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
-  const report = (phase: LoadProgressEvent['phase'], loaded: number, total: number | undefined, from: number, span: number) =>
+  const report: Reporter = (phase, loaded, total, from, span) =>
     opts.onProgress?.({ phase, loaded, total, fraction: from + span * (total ? Math.min(1, loaded / total) : 0) });
 
+  const maxHands = opts.maxHands ?? 2;
+  if (!Number.isInteger(maxHands) || maxHands < 1 || maxHands > 16) throw new EstimateOptionsError(`createHandEstimator: maxHands must be an integer in 1..16, got ${JSON.stringify(opts.maxHands)}`);
+  if (opts.detector !== undefined) checkBinary('detector', opts.detector);
+  // WebGPU first: without an adapter, downloading tens of megabytes of weights is wasted.
+  const engine = await Engine.create({ device: opts.device });
+  try {
+    return await loadAndCompile(opts, engine, maxHands, report);
+  } catch (e) {
+    engine.dispose();
+    throw e;
+  }
+}
+
+/** Progress of one loading phase, mapped onto [from, from + span] of the overall fraction. */
+type Reporter = (phase: LoadProgressEvent['phase'], loaded: number, total: number | undefined, from: number, span: number) => void;
+
+/** The rest of createHandEstimator, on a device already found: load, check, build, compile. */
+async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHands: number, report: Reporter): Promise<HandEstimator> {
   let weights: LoadedWeights;
   try {
     weights = await loadWeights(opts.weights, { architecture: 'hiu-dmtl', signal: opts.signal, onProgress: (p) => report('weights', p.loaded, p.total, 0, 0.85) });
@@ -66,11 +84,8 @@ export async function createHandEstimator(opts: HandEstimatorOptions): Promise<H
   }
   if (asset.side !== 'left')
     throw new HandAssetError(`hand: this is a ${asset.side} hand asset; pass the LEFT one (the network predicts left hands; right hands are mirrored in and out)`);
-  const maxHands = opts.maxHands ?? 2;
-  if (!Number.isInteger(maxHands) || maxHands < 1 || maxHands > 16) throw new EstimateOptionsError(`createHandEstimator: maxHands must be an integer in 1..16, got ${JSON.stringify(opts.maxHands)}`);
   let detWeights: LoadedWeights | null = null;
   if (opts.detector !== undefined) {
-    checkBinary('detector', opts.detector);
     try {
       detWeights = await loadWeights(opts.detector, { architecture: 'hand-detector', signal: opts.signal });
     } catch (e) {
@@ -78,32 +93,26 @@ export async function createHandEstimator(opts: HandEstimatorOptions): Promise<H
     }
   }
   opts.onProgress?.({ phase: 'compile', loaded: 0, fraction: 0.95 });
-  const engine = await Engine.create({ device: opts.device });
-  try {
-    const config = weights.config as HiuConfig;
-    const g = new Graph();
-    const h = buildHandGraph(g, weights.tensors, config, asset);
-    const [exe, prep] = await Promise.all([engine.compile(g), ImageToTensor.create(engine.device, h.inputSize)]);
-    let detector: DetectorParts | null = null;
-    if (detWeights) {
-      const dg = new Graph();
-      const det = buildDetectorGraph(dg, detWeights.tensors, detWeights.config as DetectorConfig);
-      let batch: BatchParts = { exe, h, prep };
-      const pending: Promise<unknown>[] = [];
-      if (maxHands > 1) {
-        const bg = new Graph();
-        const bh = buildHandGraph(bg, weights.tensors, config, asset, { batch: maxHands });
-        pending.push(Promise.all([engine.compile(bg), ImageToTensor.create(engine.device, bh.inputSize)]).then(([e, p]) => (batch = { exe: e, h: bh, prep: p })));
-      }
-      const [dexe, dprep] = await Promise.all([engine.compile(dg), ImageToTensor.create(engine.device, det.inputSize), ...pending]);
-      detector = { exe: dexe as Executable, det, prep: dprep as ImageToTensor, batch, decode: opts.detection ?? {} };
+  const config = weights.config as HiuConfig;
+  const g = new Graph();
+  const h = buildHandGraph(g, weights.tensors, config, asset);
+  const [exe, prep] = await Promise.all([engine.compile(g), ImageToTensor.create(engine.device, h.inputSize)]);
+  let detector: DetectorParts | null = null;
+  if (detWeights) {
+    const dg = new Graph();
+    const det = buildDetectorGraph(dg, detWeights.tensors, detWeights.config as DetectorConfig);
+    let batch: BatchParts = { exe, h, prep };
+    const pending: Promise<unknown>[] = [];
+    if (maxHands > 1) {
+      const bg = new Graph();
+      const bh = buildHandGraph(bg, weights.tensors, config, asset, { batch: maxHands });
+      pending.push(Promise.all([engine.compile(bg), ImageToTensor.create(engine.device, bh.inputSize)]).then(([e, p]) => (batch = { exe: e, h: bh, prep: p })));
     }
-    opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1 });
-    return new HandEstimator(engine, g, exe, h, prep, asset, config, fileDtype, detector, maxHands);
-  } catch (e) {
-    engine.dispose();
-    throw e;
+    const [dexe, dprep] = await Promise.all([engine.compile(dg), ImageToTensor.create(engine.device, det.inputSize), ...pending]);
+    detector = { exe: dexe as Executable, det, prep: dprep as ImageToTensor, batch, decode: opts.detection ?? {} };
   }
+  opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1 });
+  return new HandEstimator(engine, g, exe, h, prep, asset, config, fileDtype, detector, maxHands);
 }
 
 /** @internal the HIU-DMTL graph estimateAll() runs (batch = maxHands) and its preparation kernel. */

@@ -52,7 +52,50 @@ function sized(what: string, width: number, height: number, extra = ''): void {
     throw new InvalidImageError(`${what} is ${width}x${height}: estimate() needs an image of at least 1x1 pixels${extra}`);
 }
 
-/** Classifies and checks a source: its size and how to get it onto the GPU. Throws typed errors. */
+/** HTMLMediaElement.HAVE_CURRENT_DATA: the element has a frame to show (and to copy). */
+const HAVE_CURRENT_DATA = 2;
+
+/**
+ * A <video> goes to the GPU as a VideoFrame of its current frame, not as the element itself.
+ * Headless/software-composited Chromium (156) fails copyExternalImageToTexture for every video
+ * frame ("Failed to copy content from video element"; importExternalTexture fails too), and only
+ * a VideoFrame has a second way in: copyTo(RGBA) + writeTexture, which the estimator takes when
+ * the direct copy throws. Where the direct copy works (GPU compositing) it is the same single
+ * GPU blit (YUV to RGB) as for the element, and wrapping copies no pixels (the frame is
+ * shared). createImageBitmap would add an async copy per frame, a 2-D canvas a second blit, and
+ * importExternalTexture a texture_external variant of the crop kernel.
+ *
+ * The VideoFrame is closed in a microtask: WebGPU captures the pixels when
+ * copyExternalImageToTexture is called and copyTo holds its own reference once called, so the
+ * caller must use `source` synchronously, as the estimator does. Frames left to the garbage
+ * collector would hold camera buffers and stall capture.
+ */
+function prepareVideo(v: HTMLVideoElement): PreparedSource {
+  if (v.readyState < HAVE_CURRENT_DATA || v.videoWidth === 0 || v.videoHeight === 0)
+    throw new InvalidImageError(
+      `HTMLVideoElement has no frame yet (readyState ${v.readyState}, ${v.videoWidth}x${v.videoHeight}); wait for its 'loadeddata' event ` +
+        '(or requestVideoFrameCallback) before passing it, and after srcObject/src changes',
+    );
+  const what = 'HTMLVideoElement';
+  // No WebCodecs (older Safari/Firefox): the element itself, the only way there.
+  if (typeof VideoFrame !== 'function') return { kind: 'external', source: v, width: v.videoWidth, height: v.videoHeight, what };
+  let frame: VideoFrame;
+  try {
+    frame = new VideoFrame(v);
+  } catch (e) {
+    // E.g. a cross-origin video without CORS (SecurityError), or a frame that just went away.
+    throw new InvalidImageError(`${what}: cannot read its current frame: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  queueMicrotask(() => frame.close());
+  sized(what, frame.displayWidth, frame.displayHeight);
+  return { kind: 'external', source: frame, width: frame.displayWidth, height: frame.displayHeight, what };
+}
+
+/**
+ * Classifies and checks a source: its size and how to get it onto the GPU. Throws typed errors.
+ * For an HTMLVideoElement, `source` is a VideoFrame of its current frame that is closed once
+ * the calling code returns (a microtask): copy it to the GPU right away.
+ */
 export function prepareSource(src: unknown): PreparedSource {
   if (src === null || typeof src !== 'object') throw new InvalidImageError(`estimate(): expected an image (ImageBitmap, HTMLImageElement, HTMLVideoElement, canvas, OffscreenCanvas, VideoFrame, ImageData or GPUTexture), got ${src === null ? 'null' : typeof src}`);
   if (isGpuTexture(src)) {
@@ -82,12 +125,7 @@ export function prepareSource(src: unknown): PreparedSource {
     sized(what, c.width, c.height);
     return { kind: 'external', source: c, width: c.width, height: c.height, what };
   }
-  if (isA(src, 'HTMLVideoElement')) {
-    const v = src as HTMLVideoElement;
-    if (v.readyState < 2) throw new InvalidImageError(`HTMLVideoElement has no current frame yet (readyState ${v.readyState}); wait for its 'loadeddata' event`);
-    sized('HTMLVideoElement', v.videoWidth, v.videoHeight);
-    return { kind: 'external', source: v, width: v.videoWidth, height: v.videoHeight, what: 'HTMLVideoElement' };
-  }
+  if (isA(src, 'HTMLVideoElement')) return prepareVideo(src as HTMLVideoElement);
   if (isA(src, 'HTMLImageElement')) {
     const i = src as HTMLImageElement;
     if (!i.complete) throw new InvalidImageError('HTMLImageElement has not finished loading; await img.decode() (or its load event) first');

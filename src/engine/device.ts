@@ -1,3 +1,4 @@
+import { isNode, loadDawn, noAdapterHint } from '../platform/node.ts';
 import { DeviceLostError, NoAdapterError, WebGPUUnavailableError } from './errors.ts';
 
 /** What the engine needs from a WebGPU device, plus which optional features it got. */
@@ -28,8 +29,6 @@ export interface AcquireOptions {
   timestamps?: boolean;
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
-
 /**
  * Finds a GPU object: navigator.gpu in browsers and workers, Dawn's `webgpu` package in Node.
  * In Node without a GPU, point Vulkan at SwiftShader (VK_ICD_FILENAMES); see README.
@@ -37,21 +36,7 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node && typ
 async function findGpu(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
-  if (isNode) {
-    let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
-    try {
-      // Hidden from bundlers: the browser build must never try to resolve Dawn.
-      const name = 'webgpu';
-      mod = await import(/* @vite-ignore */ name);
-    } catch (e) {
-      throw new WebGPUUnavailableError(
-        "WebGPU is not available in this Node process: the 'webgpu' package (Dawn) could not be loaded. Install it with `npm install webgpu`.",
-        { cause: e },
-      );
-    }
-    Object.assign(globalThis, mod.globals);
-    return mod.create([]);
-  }
+  if (isNode()) return loadDawn();
   throw new WebGPUUnavailableError(
     'WebGPU is not available: navigator.gpu is missing. Use a browser with WebGPU enabled, served over https or from localhost.',
   );
@@ -64,10 +49,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   const gpu = opts.gpu ?? (await findGpu());
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) {
-    const hint = isNode
-      ? ' In Node without a GPU, set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader, from the chromium package).'
-      : ' Start Chromium with --enable-unsafe-webgpu where WebGPU is not enabled by default.';
-    throw new NoAdapterError('WebGPU is present but requestAdapter() returned no adapter.' + hint);
+    throw new NoAdapterError('WebGPU is present but requestAdapter() returned no adapter.' + (await noAdapterHint()));
   }
   const requiredFeatures = OPTIONAL_FEATURES.filter(
     (f) => adapter.features.has(f) && (f !== 'timestamp-query' || opts.timestamps !== false),

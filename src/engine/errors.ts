@@ -1,19 +1,27 @@
-/** Every error the engine throws is an EngineError, so callers can tell ours from theirs. */
+/**
+ * Every error the engine throws is an EngineError, so callers can tell ours from theirs. Each
+ * class spells out its `name`: minifiers rename classes, and `err.name` must still say which.
+ */
 export class EngineError extends Error {
+  override name = 'EngineError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** The runtime has no WebGPU at all (no navigator.gpu, no Dawn module). */
-export class WebGPUUnavailableError extends EngineError {}
+export class WebGPUUnavailableError extends EngineError {
+  override name = 'WebGPUUnavailableError';
+}
 
 /** WebGPU exists but requestAdapter() gave nothing (no GPU, no software fallback). */
-export class NoAdapterError extends EngineError {}
+export class NoAdapterError extends EngineError {
+  override name = 'NoAdapterError';
+}
 
 /** The device was lost (driver reset, destroy(), tab backgrounded too long). */
 export class DeviceLostError extends EngineError {
+  override name = 'DeviceLostError';
   constructor(
     message: string,
     readonly reason: string,
@@ -23,10 +31,16 @@ export class DeviceLostError extends EngineError {
 }
 
 /** A kernel or graph was given shapes or options that break its rules. */
-export class ShapeError extends EngineError {}
+export class ShapeError extends EngineError {
+  override name = 'ShapeError';
+}
 
 /** A WGSL module failed to compile or a pipeline failed to build. */
-export class PipelineError extends EngineError {}
+export class PipelineError extends EngineError {
+  override name = 'PipelineError';
+}
 
 /** The engine, or something it made, was used after dispose(). */
-export class DisposedError extends EngineError {}
+export class DisposedError extends EngineError {
+  override name = 'DisposedError';
+}

@@ -1,3 +1,5 @@
+/// <reference types="@webgpu/types" preserve="true" />
+// Kept in the published .d.ts (preserve): the types name GPUDevice, GPUBuffer...; @webgpu/types is a dependency.
 export { Engine } from './engine.ts';
 export { acquireDevice, type AcquireOptions, type GpuContext } from './device.ts';
 export * from './errors.ts';

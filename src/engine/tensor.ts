@@ -83,3 +83,13 @@ export function unpackNHWC(storage: Float32Array, shape: readonly [number, numbe
   for (let p = 0; p < n * h * w; p++) out.set(storage.subarray(p * c4, p * c4 + c), p * c);
   return out;
 }
+
+/** Dense NHWC float data (TensorFlow order) -> nhwc4 storage with zero padding. */
+export function packNHWC(data: ArrayLike<number>, shape: readonly [number, number, number, number]): Float32Array {
+  const [n, h, w, c] = shape;
+  if (data.length !== n * h * w * c) throw new ShapeError(`packNHWC: data has ${data.length} values, shape [${shape.join(', ')}] needs ${n * h * w * c}`);
+  const c4 = pad4(c);
+  const out = new Float32Array(n * h * w * c4);
+  for (let p = 0; p < n * h * w; p++) for (let ch = 0; ch < c; ch++) out[p * c4 + ch] = data[p * c + ch];
+  return out;
+}

@@ -1,15 +1,21 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
-import { ceilDiv, channelPixelTile, outputTensor, place } from './common.ts';
+import { ceilDiv, channelPixelTile, outputTensor, place, resizeCoordinates, type ResizeCoordinates } from './common.ts';
 import { bilinearResizeWGSL } from './bilinearResize.wgsl.ts';
 
 export interface BilinearResizeOptions {
   height: number;
   width: number;
-  alignCorners: boolean;
+  /** PyTorch's align_corners (false: half-pixel centres). */
+  alignCorners?: boolean;
+  /** The coordinate mode outright, e.g. TFLite's 'asymmetric' (both of its flags false); must agree with alignCorners if both are given. */
+  coordinates?: ResizeCoordinates;
   out?: Tensor;
 }
 
-/** F.interpolate(x, size=(height, width), mode='bilinear', align_corners): x [N, H, W, C] -> [N, height, width, C]. */
+/**
+ * F.interpolate(x, size=(height, width), mode='bilinear', align_corners), or TFLite
+ * RESIZE_BILINEAR in any of its modes: x [N, H, W, C] -> [N, height, width, C].
+ */
 export function bilinearResize(g: Graph, name: string, x: Tensor, o: BilinearResizeOptions): Tensor {
   const { height: oh, width: ow } = o;
   if (!Number.isInteger(oh) || !Number.isInteger(ow) || oh < 1 || ow < 1)
@@ -18,10 +24,11 @@ export function bilinearResize(g: Graph, name: string, x: Tensor, o: BilinearRes
   const y = outputTensor(g, name, 'bilinearResize', o.out, [n, oh, ow, c]);
   const c4 = ceilDiv(c, 4);
   const [wgX, wgY] = channelPixelTile(c4);
-  const spec = { x, y, alignCorners: o.alignCorners, wgX, wgY };
+  const coordinates = resizeCoordinates(o, `bilinearResize '${name}'`);
+  const spec = { x, y, coordinates, wgX, wgY };
   g.add(name, {
     kernel: 'bilinearResize',
-    key: `${place(x)}>${place(y)} ac${+o.alignCorners}`,
+    key: `${place(x)}>${place(y)} ${coordinates}`,
     wgsl: () => bilinearResizeWGSL(spec),
     workgroups: [ceilDiv(c4, wgX), ceilDiv(oh * ow, wgY), n],
     bindings: [

@@ -9,6 +9,61 @@ export function pair(v: number | Pair | undefined, dflt: number, what: string): 
   return p;
 }
 
+/** Padding per side. TensorFlow's SAME is asymmetric: for stride 2 on an even size the odd pixel goes after. */
+export interface Pads {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+/** A number or [h, w] pads both sides alike (PyTorch); an object pads each side on its own. */
+export type Padding = number | Pair | Pads;
+
+export function pads(v: Padding | undefined, what: string): Pads {
+  if (v === undefined || typeof v === 'number' || Array.isArray(v)) {
+    const [h, w] = pair(v, 0, what);
+    return { top: h, bottom: h, left: w, right: w };
+  }
+  const p: Pads = { top: v.top, bottom: v.bottom, left: v.left, right: v.right };
+  if (!Object.values(p).every((x) => Number.isInteger(x) && x >= 0)) throw new ShapeError(`${what} must be non-negative integers, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** Kernel, stride, padding and output size of a sliding-window op on x. */
+export interface WindowShape {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pad: Pads;
+  oh: number;
+  ow: number;
+}
+
+/**
+ * The window of a conv or pool (`what` names it in errors): output size
+ * floor((H + top + bottom - kh) / sh) + 1, likewise for W. Stride defaults to 1 (convs) or to
+ * the kernel size (pools).
+ */
+export function slidingWindow(what: string, x: Tensor, o: { kernel: number | Pair; stride?: number | Pair; padding?: Padding }, defaultStride: 'one' | 'kernel' = 'one'): WindowShape {
+  const [kh, kw] = pair(o.kernel, 1, `${what} kernel`);
+  const [sh, sw] = o.stride === undefined && defaultStride === 'kernel' ? [kh, kw] : pair(o.stride, 1, `${what} stride`);
+  const pad = pads(o.padding, `${what} padding`);
+  if (kh < 1 || kw < 1 || sh < 1 || sw < 1) throw new ShapeError(`${what}: kernel and stride must be >= 1`);
+  const [, ih, iw] = x.shape;
+  const oh = Math.floor((ih + pad.top + pad.bottom - kh) / sh) + 1;
+  const ow = Math.floor((iw + pad.left + pad.right - kw) / sw) + 1;
+  if (oh < 1 || ow < 1) throw new ShapeError(`${what}: input '${x.name}' ${ih}x${iw} is smaller than kernel ${kh}x${kw} with padding ${padsText(pad)}`);
+  return { kh, kw, sh, sw, pad, oh, ow };
+}
+
+const padsText = (p: Pads) => `${p.top},${p.bottom},${p.left},${p.right}`;
+
+/** Pipeline-key part fixing a window's shape. */
+export function windowKey(w: WindowShape): string {
+  return `k${w.kh}x${w.kw} s${w.sh}x${w.sw} p${padsText(w.pad)}`;
+}
+
 /** Where a tensor sits in its buffer, for specialisation keys and WGSL constants. */
 export function place(t: Tensor): string {
   return `${t.shape.join('x')}/${t.c4Stride}+${t.c4Offset}`;
@@ -28,18 +83,40 @@ export function f32(v: number): string {
 }
 
 /**
- * WGSL for bilinear sampling of `buf` (tensor t, logical [N, LH, LW, C]) at output pixel (oy, ox)
- * of an OH x OW map, PyTorch's F.interpolate(mode='bilinear') rules. Defines `fn <fname>(n, oy, ox, c4) -> vec4<f32>`.
+ * How a resize maps output pixel o to a source coordinate along an axis of in -> out pixels:
+ * 'alignCorners' o * (in - 1) / (out - 1) (PyTorch align_corners=True, TFLite align_corners);
+ * 'halfPixel' (o + 0.5) * in / out - 0.5, clamped at 0 (PyTorch align_corners=False, TFLite
+ * half_pixel_centers; TFLite's own clamping of the taps gives the same values);
+ * 'asymmetric' o * in / out (TFLite with both flags false, TF1's legacy resize).
  */
-export function bilinearSampler(fname: string, buf: string, t: Tensor, outH: number, outW: number, alignCorners: boolean): string {
+export type ResizeCoordinates = 'alignCorners' | 'halfPixel' | 'asymmetric';
+
+/** The coordinate mode from `coordinates`, or from the PyTorch-style `alignCorners` flag (default false). */
+export function resizeCoordinates(o: { alignCorners?: boolean; coordinates?: ResizeCoordinates }, what: string): ResizeCoordinates {
+  const fromFlag: ResizeCoordinates = o.alignCorners ? 'alignCorners' : 'halfPixel';
+  const c = o.coordinates ?? fromFlag;
+  if (!['alignCorners', 'halfPixel', 'asymmetric'].includes(c)) throw new ShapeError(`${what}: unknown coordinates '${String(c)}'`);
+  if (o.alignCorners !== undefined && (c === 'alignCorners') !== o.alignCorners)
+    throw new ShapeError(`${what}: alignCorners: ${o.alignCorners} contradicts coordinates '${c}'`);
+  return c;
+}
+
+/**
+ * WGSL for bilinear sampling of `buf` (tensor t, logical [N, LH, LW, C]) at output pixel (oy, ox)
+ * of an OH x OW map (see ResizeCoordinates). Defines `fn <fname>(n, oy, ox, c4) -> vec4<f32>`.
+ */
+export function bilinearSampler(fname: string, buf: string, t: Tensor, outH: number, outW: number, coords: ResizeCoordinates): string {
   const [, lh, lw] = t.shape;
-  // Source coordinate of one axis, as PyTorch computes it (scale from sizes, in f32).
+  // Source coordinate of one axis (scale from sizes, in f32 as PyTorch and TFLite compute it).
+  // Every mode gives a coordinate >= 0, so floor is u32(); the upper tap is clamped to the map.
   const coord = (o: string, lin: number, lout: number) =>
-    alignCorners
+    coords === 'alignCorners'
       ? lout > 1
         ? `f32(${o}) * (${f32(lin - 1)} / ${f32(lout - 1)})`
         : '0.0'
-      : `max((f32(${o}) + 0.5) * (${f32(lin)} / ${f32(lout)}) - 0.5, 0.0)`;
+      : coords === 'halfPixel'
+        ? `max((f32(${o}) + 0.5) * (${f32(lin)} / ${f32(lout)}) - 0.5, 0.0)`
+        : `f32(${o}) * (${f32(lin)} / ${f32(lout)})`;
   return `
 fn ${fname}(n: u32, oy: u32, ox: u32, c4: u32) -> vec4<f32> {
   let sy = ${coord('oy', lh, outH)};
@@ -56,20 +133,79 @@ fn ${fname}(n: u32, oy: u32, ox: u32, c4: u32) -> vec4<f32> {
 }`;
 }
 
+/** Elementwise activation applied last in a kernel's epilogue (TFLite's fused RELU/RELU6 and PRELU ops). */
+export type Activation = 'none' | 'relu' | 'relu6' | { prelu: Float32Array /* one slope per output channel */ };
+export type ActivationKind = 'none' | 'relu' | 'relu6' | 'prelu';
+
+/** `activation`, or the older `relu: true` shorthand; PReLU slopes must be one per channel. */
+export function resolveActivation(o: { activation?: Activation; relu?: boolean }, channels: number, what: string): Activation {
+  const a = o.activation ?? (o.relu ? 'relu' : 'none');
+  if (typeof a === 'object') {
+    if (!(a.prelu instanceof Float32Array) || a.prelu.length !== channels)
+      throw new ShapeError(`${what}: PReLU needs one slope per output channel (${channels}), got ${a.prelu?.length}`);
+  } else if (!['none', 'relu', 'relu6'].includes(a)) throw new ShapeError(`${what}: unknown activation '${String(a)}'`);
+  if (o.relu && a !== 'relu') throw new ShapeError(`${what}: relu: true contradicts activation ${typeof a === 'object' ? 'prelu' : a}`);
+  return a;
+}
+
+export const activationKind = (a: Activation): ActivationKind => (typeof a === 'object' ? 'prelu' : a);
+export const preluSlopes = (a: Activation): Float32Array | undefined => (typeof a === 'object' ? a.prelu : undefined);
+
+/**
+ * WGSL statement applying the activation to variable `v` of `type` (vec4<f32> or f32); `slope`
+ * is the PReLU slope expression (packed with zeros in padded lanes, so those stay 0).
+ */
+export function activationWGSL(kind: ActivationKind, v: string, slope: string, type = 'vec4<f32>'): string {
+  const zero = `${type}(0.0)`;
+  switch (kind) {
+    case 'none':
+      return '';
+    case 'relu':
+      return `${v} = max(${v}, ${zero});`;
+    case 'relu6':
+      return `${v} = clamp(${v}, ${zero}, ${type}(6.0));`;
+    case 'prelu':
+      return `${v} = select(${v} * ${slope}, ${v}, ${v} >= ${zero});`;
+  }
+}
+
+/**
+ * Checks a tensor added to an output: same N, H, W and at most as many channels. Fewer channels
+ * is TFLite's channel PAD on a shortcut: the missing channels add 0.
+ */
+export function checkAddend(y: Tensor, r: Tensor, what: string): void {
+  if (r.shape[0] !== y.shape[0] || r.shape[1] !== y.shape[1] || r.shape[2] !== y.shape[2] || r.channels > y.channels)
+    throw new ShapeError(`${what}: '${r.name}' is [${r.shape}], expected [${y.shape.slice(0, 3)}, <= ${y.channels}]`);
+}
+
+/**
+ * WGSL `v += buf[...]` of addend r at (n, y, x, c4). Groups past r's last one add nothing; r's own
+ * padded lanes are 0, so a partial last group adds 0 in the missing channels too.
+ */
+export function addendWGSL(v: string, buf: string, r: Tensor, outChannels: number, n: string, y: string, x: string, c4: string): string {
+  const add = `${v} += ${buf}[${vec4Index(r, n, y, x, c4)}];`;
+  const r4 = ceilDiv(r.channels, 4);
+  return r4 < ceilDiv(outChannels, 4) ? `if (${c4} < ${r4}u) { ${add} }` : add;
+}
+
 export function checkSameBatchAndChannels(a: Tensor, b: Tensor, what: string): void {
   if (a.shape[0] !== b.shape[0] || a.shape[3] !== b.shape[3])
     throw new ShapeError(`${what}: '${b.name}' [${b.shape}] must match '${a.name}' [${a.shape}] in batch and channels`);
 }
 
-/** Per-channel affine epilogue y = acc * scale + shift, packed as vec4 scale[c4] then shift[c4]. */
-export function packScaleShift(c: number, cPad: number, scale?: Float32Array, shift?: Float32Array, bias?: Float32Array): Float32Array {
-  for (const [name, v] of [['scale', scale], ['shift', shift], ['bias', bias]] as const)
+/**
+ * Per-channel affine epilogue y = acc * scale + shift, packed as vec4 scale[c4] then shift[c4],
+ * then, given PReLU slopes, slope[c4]. Padded lanes are 0, so they stay 0.
+ */
+export function packScaleShift(c: number, cPad: number, scale?: Float32Array, shift?: Float32Array, bias?: Float32Array, slopes?: Float32Array): Float32Array {
+  for (const [name, v] of [['scale', scale], ['shift', shift], ['bias', bias], ['PReLU slopes', slopes]] as const)
     if (v && v.length !== c) throw new ShapeError(`${name} has ${v.length} values, expected one per output channel (${c})`);
-  const out = new Float32Array(2 * cPad);
+  const out = new Float32Array((slopes ? 3 : 2) * cPad);
   for (let i = 0; i < c; i++) {
     const s = scale ? scale[i] : 1;
     out[i] = s;
     out[cPad + i] = (bias ? bias[i] : 0) * s + (shift ? shift[i] : 0);
+    if (slopes) out[2 * cPad + i] = slopes[i];
   }
   return out;
 }
@@ -110,4 +246,20 @@ export function outputTensor(g: Graph, name: string, what: string, out: Tensor |
   if (y.shape.join() !== shape.join())
     throw new ShapeError(`${what} '${name}': output '${y.name}' is [${y.shape}], expected [${shape.join(', ')}]`);
   return y;
+}
+
+/**
+ * WGSL prologue of a kernel with one thread per output vec4 over a 1-D grid (see grid1d):
+ * returns early past the end, else defines c4, ox, oy, n of output shape [N, H, W, C].
+ */
+export function vec4ThreadWGSL(wg: number, shape: readonly [number, number, number, number]): string {
+  const [n, h, w, c] = shape;
+  const c4 = ceilDiv(c, 4);
+  return `let i = gid.x + gid.y * ${wg * 65535}u;
+  if (i >= ${n * h * w * c4}u) { return; }
+  let c4 = i % ${c4}u;
+  let q = i / ${c4}u;
+  let ox = q % ${w}u;
+  let oy = (q / ${w}u) % ${h}u;
+  let n = q / ${w * h}u;`;
 }

@@ -1,5 +1,8 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
-import { ceilDiv, checkSameBatchAndChannels, packScaleShift, pair, place, type Pair } from './common.ts';
+import {
+  activationKind, ceilDiv, checkAddend, checkSameBatchAndChannels, packScaleShift, place, preluSlopes, resizeCoordinates, resolveActivation, slidingWindow, windowKey,
+  type Activation, type Pair, type Padding, type ResizeCoordinates,
+} from './common.ts';
 import { conv2dDirectWGSL, conv2dWGSL, type Conv2dSpec } from './conv2d.wgsl.ts';
 
 export interface Conv2dOptions {
@@ -8,17 +11,24 @@ export interface Conv2dOptions {
   outChannels: number;
   kernel: number | Pair;
   stride?: number | Pair;
-  padding?: number | Pair;
+  /** Zero padding: a number or [h, w] for both sides, or each side (TensorFlow's asymmetric SAME). */
+  padding?: Padding;
   /** Conv bias, added before scale/shift. */
   bias?: Float32Array;
   /** Per-output-channel affine after the conv (a folded BatchNorm): y = y * scale + shift. */
   scale?: Float32Array;
   shift?: Float32Array;
-  /** Added after scale/shift, before ReLU (a bottleneck's shortcut). Same shape as the output. */
+  /**
+   * Added after scale/shift, before the activation (a bottleneck's shortcut). The output's N, H, W;
+   * fewer channels than the output is TFLite's channel PAD on a shortcut (the rest add 0).
+   */
   residual?: Tensor;
+  /** Applied after the residual. */
+  activation?: Activation;
+  /** Shorthand for activation: 'relu'. */
   relu?: boolean;
-  /** Bilinearly resized to the output size and added after ReLU (the decoder's top-down path). */
-  upsampleAdd?: { tensor: Tensor; alignCorners: boolean };
+  /** Bilinearly resized to the output size and added after the activation (the decoder's top-down path). */
+  upsampleAdd?: { tensor: Tensor; alignCorners?: boolean; coordinates?: ResizeCoordinates };
   /** Write into this tensor (e.g. a channel view, which makes a concat free) instead of a new one. */
   out?: Tensor;
   /** 'blocked' (default) or the one-output-per-thread yardstick used by the benchmark. */
@@ -27,27 +37,24 @@ export interface Conv2dOptions {
 
 /**
  * 2D convolution, zero padding, PyTorch semantics. Shape rules: x is [N, H, W, Cin];
- * output is [N, floor((H + 2ph - kh) / sh) + 1, ..., Cout]; weight has Cout*Cin*kh*kw values;
- * residual matches the output; upsampleAdd has the output's N and C and any spatial size.
+ * output is [N, floor((H + top + bottom - kh) / sh) + 1, ..., Cout]; weight has Cout*Cin*kh*kw
+ * values; residual has the output's N, H, W and at most its channels; upsampleAdd has the
+ * output's N and C and any spatial size.
  */
 export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Tensor {
-  const [kh, kw] = pair(o.kernel, 1, `conv2d '${name}' kernel`);
-  const [sh, sw] = pair(o.stride, 1, `conv2d '${name}' stride`);
-  const [ph, pw] = pair(o.padding, 0, `conv2d '${name}' padding`);
+  const what = `conv2d '${name}'`;
+  const win = slidingWindow(what, x, o);
+  const { kh, kw, oh, ow } = win;
   const [n, ih, iw, ci] = x.shape;
   const co = o.outChannels;
-  if (kh < 1 || kw < 1 || sh < 1 || sw < 1) throw new ShapeError(`conv2d '${name}': kernel and stride must be >= 1`);
   if (o.weight.length !== co * ci * kh * kw)
-    throw new ShapeError(`conv2d '${name}': weight has ${o.weight.length} values, [${co}, ${ci}, ${kh}, ${kw}] needs ${co * ci * kh * kw}`);
-  const oh = Math.floor((ih + 2 * ph - kh) / sh) + 1;
-  const ow = Math.floor((iw + 2 * pw - kw) / sw) + 1;
-  if (oh < 1 || ow < 1) throw new ShapeError(`conv2d '${name}': input ${ih}x${iw} is smaller than kernel ${kh}x${kw} with padding ${ph},${pw}`);
+    throw new ShapeError(`${what}: weight has ${o.weight.length} values, [${co}, ${ci}, ${kh}, ${kw}] needs ${co * ci * kh * kw}`);
   const y = o.out ?? g.tensor(name, [n, oh, ow, co]);
   if (y.shape.join() !== [n, oh, ow, co].join())
-    throw new ShapeError(`conv2d '${name}': output '${y.name}' is [${y.shape}], expected [${n}, ${oh}, ${ow}, ${co}]`);
-  if (o.residual && o.residual.shape.join() !== y.shape.join())
-    throw new ShapeError(`conv2d '${name}': residual '${o.residual.name}' is [${o.residual.shape}], expected [${y.shape}]`);
-  if (o.upsampleAdd) checkSameBatchAndChannels(y, o.upsampleAdd.tensor, `conv2d '${name}' upsampleAdd`);
+    throw new ShapeError(`${what}: output '${y.name}' is [${y.shape}], expected [${n}, ${oh}, ${ow}, ${co}]`);
+  if (o.residual) checkAddend(y, o.residual, `${what} residual`);
+  if (o.upsampleAdd) checkSameBatchAndChannels(y, o.upsampleAdd.tensor, `${what} upsampleAdd`);
+  const act = resolveActivation(o, co, what);
 
   const co4 = ceilDiv(co, 4);
   const variant = o.variant ?? 'blocked';
@@ -58,15 +65,12 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
   const coBlocks = coPad4 / tc;
   const wgX = Math.min(8, 2 ** Math.ceil(Math.log2(coBlocks)));
   const wgY = 64 / wgX;
-  const spec: Conv2dSpec = {
-    x, y, kh, kw, sh, sw, ph, pw, coPad4, tp, tc, wgX, wgY, relu: !!o.relu,
-    residual: o.residual,
-    upsample: o.upsampleAdd && { t: o.upsampleAdd.tensor, alignCorners: o.upsampleAdd.alignCorners },
-  };
+  const upsample = o.upsampleAdd && { t: o.upsampleAdd.tensor, coordinates: resizeCoordinates(o.upsampleAdd, `${what} upsampleAdd`) };
+  const spec: Conv2dSpec = { x, y, win, coPad4, tp, tc, wgX, wgY, act: activationKind(act), residual: o.residual, upsample };
   if (variant === 'direct' && (o.residual || o.upsampleAdd))
-    throw new ShapeError(`conv2d '${name}': the direct variant has no residual or upsample epilogue`);
+    throw new ShapeError(`${what}: the direct variant has no residual or upsample epilogue`);
   const w = g.constant(`${name}.weight`, packConvWeight(o.weight, co, ci, kh, kw, coPad4 * 4));
-  const ss = g.constant(`${name}.scaleShift`, packScaleShift(co, coPad4 * 4, o.scale, o.shift, o.bias));
+  const ss = g.constant(`${name}.scaleShift`, packScaleShift(co, coPad4 * 4, o.scale, o.shift, o.bias, preluSlopes(act)));
   const bindings = [
     { tensor: x, access: 'read' as const },
     { constant: w },
@@ -77,9 +81,9 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
   ];
   const macs = n * oh * ow * co * ci * kh * kw;
   const bytes = 4 * (n * ih * iw * pad4(ci) + o.weight.length + n * oh * ow * pad4(co) * (1 + (o.residual ? 1 : 0)));
-  const key = `${place(x)}>${place(y)} k${kh}x${kw} s${sh}x${sw} p${ph}x${pw} t${tp}x${tc} r${+!!o.relu}` +
+  const key = `${place(x)}>${place(y)} ${windowKey(win)} t${tp}x${tc} a:${spec.act}` +
     (o.residual ? ` res${place(o.residual)}` : '') +
-    (o.upsampleAdd ? ` up${place(o.upsampleAdd.tensor)}${o.upsampleAdd.alignCorners ? 'ac' : ''}` : '');
+    (upsample ? ` up${place(upsample.t)}${upsample.coordinates}` : '');
   if (variant === 'direct') {
     const total = n * oh * ow * coPad4 * 4;
     const wg = 64;

@@ -1,16 +1,11 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { Tensor } from '../engine/index.ts';
-import { bilinearSampler, vec4Index } from './common.ts';
+import { activationWGSL, addendWGSL, bilinearSampler, vec4Index, type ActivationKind, type ResizeCoordinates, type WindowShape } from './common.ts';
 
 export interface Conv2dSpec {
   x: Tensor;
   y: Tensor;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
+  win: WindowShape;
   /** Output-channel vec4 groups in the packed weights (a multiple of tc). */
   coPad4: number;
   /** Pixels per thread and vec4 channel groups per thread (register blocking). */
@@ -18,9 +13,9 @@ export interface Conv2dSpec {
   tc: number;
   wgX: number;
   wgY: number;
-  relu: boolean;
+  act: ActivationKind;
   residual?: Tensor;
-  upsample?: { t: Tensor; alignCorners: boolean };
+  upsample?: { t: Tensor; coordinates: ResizeCoordinates };
 }
 
 /**
@@ -32,11 +27,14 @@ export interface Conv2dSpec {
  *
  * Weights are packed [kh][kw][ci4][coPad4][4] vec4s: entry j of a group holds input channel
  * ci4*4+j for output channels co4*4..co4*4+3. The epilogue: v = acc*scale + shift, then
- * + residual, then ReLU, then + bilinear(upsample) — BatchNorm, ReLU, residual and the
- * decoder's upsample-and-add fused into the conv's store.
+ * + residual, then the activation, then + bilinear(upsample) — BatchNorm, activation, residual
+ * and the decoder's upsample-and-add fused into the conv's store. Only the top/left padding
+ * appears in the loop: bottom/right padding just makes the output bigger, and the bounds test
+ * zeroes those taps.
  */
 export function conv2dWGSL(s: Conv2dSpec): string {
   const { x, y, tp, tc } = s;
+  const { kh, kw, sh, sw, pad } = s.win;
   const [, ih, iw] = x.shape;
   const [, oh, ow, co] = y.shape;
   const ci4 = Math.ceil(x.channels / 4);
@@ -56,7 +54,7 @@ export function conv2dWGSL(s: Conv2dSpec): string {
 #endif
 #if ${hasUp}
 @group(0) @binding(${hasRes ? 5 : 4}) var<storage, read> U: array<vec4<f32>>;
-${hasUp ? bilinearSampler('upsampled', 'U', s.upsample!.t, oh, ow, s.upsample!.alignCorners) : ''}
+${hasUp ? bilinearSampler('upsampled', 'U', s.upsample!.t, oh, ow, s.upsample!.coordinates) : ''}
 #endif
 
 @compute @workgroup_size(${s.wgX}, ${s.wgY}, 1)
@@ -67,16 +65,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (cob >= ${co4}u || pb >= ${npix}u) { return; }
   ${pix.map((i) => `let p${i} = min(pb + ${i}u, ${npix - 1}u); let oy${i} = p${i} / ${ow}u; let ox${i} = p${i} % ${ow}u;`).join('\n  ')}
   ${pix.flatMap((i) => grp.map((t) => `var a${i}_${t} = vec4<f32>(0.0);`)).join('\n  ')}
-  for (var ky = 0u; ky < ${s.kh}u; ky++) {
-    for (var kx = 0u; kx < ${s.kw}u; kx++) {
+  for (var ky = 0u; ky < ${kh}u; ky++) {
+    for (var kx = 0u; kx < ${kw}u; kx++) {
       ${pix
         .map(
-          (i) => `let iy${i} = i32(oy${i} * ${s.sh}u + ky) - ${s.ph}; let ix${i} = i32(ox${i} * ${s.sw}u + kx) - ${s.pw};
+          (i) => `let iy${i} = i32(oy${i} * ${sh}u + ky) - ${pad.top}; let ix${i} = i32(ox${i} * ${sw}u + kx) - ${pad.left};
       let ok${i} = iy${i} >= 0 && iy${i} < ${ih} && ix${i} >= 0 && ix${i} < ${iw};
       let xb${i} = select(0u, ${vec4Index(x, 'n', `u32(iy${i})`, `u32(ix${i})`, '0u')}, ok${i});`,
         )
         .join('\n      ')}
-      let wb = (ky * ${s.kw}u + kx) * ${ci4 * s.coPad4 * 4}u + cob * 4u;
+      let wb = (ky * ${kw}u + kx) * ${ci4 * s.coPad4 * 4}u + cob * 4u;
       for (var c = 0u; c < ${ci4}u; c++) {
         ${pix.map((i) => `let x${i} = select(vec4<f32>(0.0), X[xb${i} + c], ok${i});`).join('\n        ')}
         let wc = wb + c * ${s.coPad4 * 4}u;
@@ -97,8 +95,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         (t) => `if (pb + ${i}u < ${npix}u && cob + ${t}u < ${co4}u) {
     let c4 = cob + ${t}u;
     var v = a${i}_${t} * SS[c4] + SS[${s.coPad4}u + c4];
-    ${s.residual ? `v += R[${vec4Index(s.residual, 'n', `oy${i}`, `ox${i}`, 'c4')}];` : ''}
-    ${s.relu ? 'v = max(v, vec4<f32>(0.0));' : ''}
+    ${s.residual ? addendWGSL('v', 'R', s.residual, co, 'n', `oy${i}`, `ox${i}`, 'c4') : ''}
+    ${activationWGSL(s.act, 'v', `SS[${2 * s.coPad4}u + c4]`)}
     ${hasUp ? `v += upsampled(n, oy${i}, ox${i}, c4);` : ''}
     Y[${vec4Index(y, 'n', `oy${i}`, `ox${i}`, 'c4')}] = v;
   }`,
@@ -111,6 +109,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 /** The plain kernel kept as a yardstick: one output value per thread, scalar loads. */
 export function conv2dDirectWGSL(s: Conv2dSpec, wg: number): string {
   const { x, y } = s;
+  const { kh, kw, sh, sw, pad } = s.win;
   const [, ih, iw] = x.shape;
   const [n, oh, ow, co] = y.shape;
   const ci = x.channels;
@@ -133,19 +132,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let oy = (i / ${cp * ow}u) % ${oh}u;
   let n = i / ${cp * ow * oh}u;
   var acc = 0.0;
-  for (var ky = 0u; ky < ${s.kh}u; ky++) {
-    for (var kx = 0u; kx < ${s.kw}u; kx++) {
-      let iy = i32(oy * ${s.sh}u + ky) - ${s.ph};
-      let ix = i32(ox * ${s.sw}u + kx) - ${s.pw};
+  for (var ky = 0u; ky < ${kh}u; ky++) {
+    for (var kx = 0u; kx < ${kw}u; kx++) {
+      let iy = i32(oy * ${sh}u + ky) - ${pad.top};
+      let ix = i32(ox * ${sw}u + kx) - ${pad.left};
       if (iy < 0 || iy >= ${ih} || ix < 0 || ix >= ${iw}) { continue; }
       for (var c = 0u; c < ${ci}u; c++) {
         let xv = X[(${vec4Index(x, 'n', 'u32(iy)', 'u32(ix)', '0u')}) * 4u + c];
-        acc += xv * Wt[((((ky * ${s.kw}u + kx) * ${Math.ceil(ci / 4)}u + c / 4u) * ${s.coPad4}u + oc / 4u) * 4u + c % 4u) * 4u + oc % 4u];
+        acc += xv * Wt[((((ky * ${kw}u + kx) * ${Math.ceil(ci / 4)}u + c / 4u) * ${s.coPad4}u + oc / 4u) * 4u + c % 4u) * 4u + oc % 4u];
       }
     }
   }
   var v = acc * SS[oc] + SS[${s.coPad4 * 4}u + oc];
-  ${s.relu ? 'v = max(v, 0.0);' : ''}
+  ${activationWGSL(s.act, 'v', `SS[${2 * cp}u + oc]`, 'f32')}
   Y[(${vec4Index(y, 'n', 'oy', 'ox', '0u')}) * 4u + oc] = v;
 }`;
 }

@@ -1,47 +1,46 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
-import { ceilDiv, channelPixelTile, outputTensor, pair, place, type Pair } from './common.ts';
+import { ceilDiv, channelPixelTile, outputTensor, place, slidingWindow, windowKey, type Pair, type Padding } from './common.ts';
 import { maxPool2dWGSL } from './maxPool2d.wgsl.ts';
 
 export interface MaxPool2dOptions {
   kernel: number | Pair;
   /** Defaults to the kernel size (PyTorch). */
   stride?: number | Pair;
-  /** Implicit -inf padding, at most half the kernel (PyTorch's rule). */
-  padding?: number | Pair;
+  /**
+   * Implicit -inf padding (padded cells never win): a number or [h, w] for both sides, or each
+   * side (TensorFlow's asymmetric SAME). Each side must be smaller than the kernel.
+   */
+  padding?: Padding;
   out?: Tensor;
 }
 
 /**
- * nn.MaxPool2d(kernel, stride, padding), floor mode: x [N, H, W, C] ->
- * [N, floor((H + 2ph - kh) / sh) + 1, floor((W + 2pw - kw) / sw) + 1, C].
+ * nn.MaxPool2d(kernel, stride, padding), floor mode, or TFLite MAX_POOL_2D with explicit SAME
+ * pads: x [N, H, W, C] -> [N, floor((H + top + bottom - kh) / sh) + 1, ..., C].
  */
 export function maxPool2d(g: Graph, name: string, x: Tensor, o: MaxPool2dOptions): Tensor {
-  const [kh, kw] = pair(o.kernel, 1, `maxPool2d '${name}' kernel`);
-  const [sh, sw] = o.stride === undefined ? [kh, kw] : pair(o.stride, 1, `maxPool2d '${name}' stride`);
-  const [ph, pw] = pair(o.padding, 0, `maxPool2d '${name}' padding`);
-  if (kh < 1 || kw < 1 || sh < 1 || sw < 1) throw new ShapeError(`maxPool2d '${name}': kernel and stride must be >= 1`);
-  if (2 * ph > kh || 2 * pw > kw)
-    throw new ShapeError(`maxPool2d '${name}': padding ${ph},${pw} must be at most half of kernel ${kh}x${kw}`);
-  const [n, ih, iw, c] = x.shape;
-  const oh = Math.floor((ih + 2 * ph - kh) / sh) + 1;
-  const ow = Math.floor((iw + 2 * pw - kw) / sw) + 1;
-  if (oh < 1 || ow < 1)
-    throw new ShapeError(`maxPool2d '${name}': input '${x.name}' ${ih}x${iw} is smaller than kernel ${kh}x${kw} with padding ${ph},${pw}`);
+  const what = `maxPool2d '${name}'`;
+  const win = slidingWindow(what, x, o, 'kernel');
+  const { pad, oh, ow } = win;
+  // Then every window holds at least one real pixel (TensorFlow's SAME pads never reach the kernel size).
+  if (Math.max(pad.top, pad.bottom) >= win.kh || Math.max(pad.left, pad.right) >= win.kw)
+    throw new ShapeError(`${what}: padding ${pad.top},${pad.bottom},${pad.left},${pad.right} must be smaller than kernel ${win.kh}x${win.kw} on each side`);
+  const [n, , , c] = x.shape;
   const y = outputTensor(g, name, 'maxPool2d', o.out, [n, oh, ow, c]);
   const c4 = ceilDiv(c, 4);
   const [wgX, wgY] = channelPixelTile(c4);
-  const spec = { x, y, kh, kw, sh, sw, ph, pw, wgX, wgY };
+  const spec = { x, y, win, wgX, wgY };
   g.add(name, {
     kernel: 'maxPool2d',
-    key: `${place(x)}>${place(y)} k${kh}x${kw} s${sh}x${sw} p${ph}x${pw}`,
+    key: `${place(x)}>${place(y)} ${windowKey(win)}`,
     wgsl: () => maxPool2dWGSL(spec),
     workgroups: [ceilDiv(c4, wgX), ceilDiv(oh * ow, wgY), n],
     bindings: [
       { tensor: x, access: 'read' },
       { tensor: y, access: 'write' },
     ],
-    flops: n * oh * ow * c * kh * kw,
-    bytes: 4 * n * pad4(c) * (oh * ow * kh * kw + oh * ow),
+    flops: n * oh * ow * c * win.kh * win.kw,
+    bytes: 4 * n * pad4(c) * (oh * ow * win.kh * win.kw + oh * ow),
   });
   return y;
 }

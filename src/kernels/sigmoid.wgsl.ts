@@ -1,5 +1,5 @@
 import type { Tensor } from '../engine/index.ts';
-import { laneMask, vec4Index } from './common.ts';
+import { laneMask, vec4Index, vec4ThreadWGSL } from './common.ts';
 
 export interface SigmoidSpec {
   x: Tensor;
@@ -14,9 +14,7 @@ export interface SigmoidSpec {
  */
 export function sigmoidWGSL(s: SigmoidSpec): string {
   const { x, y, wg } = s;
-  const [n, h, w, c] = y.shape;
-  const c4 = Math.ceil(c / 4);
-  const total = n * h * w * c4;
+  const c = y.channels;
   const ragged = c % 4 !== 0;
   return `
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
@@ -24,13 +22,7 @@ export function sigmoidWGSL(s: SigmoidSpec): string {
 
 @compute @workgroup_size(${wg}, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${wg * 65535}u;
-  if (i >= ${total}u) { return; }
-  let c4 = i % ${c4}u;
-  let q = i / ${c4}u;
-  let ox = q % ${w}u;
-  let oy = (q / ${w}u) % ${h}u;
-  let n = q / ${w * h}u;
+  ${vec4ThreadWGSL(wg, y.shape)}
   let v = 1.0 / (1.0 + exp(-X[${vec4Index(x, 'n', 'oy', 'ox', 'c4')}]));
   Y[${vec4Index(y, 'n', 'oy', 'ox', 'c4')}] = ${ragged ? `select(vec4<f32>(0.0), v, ${laneMask('c4', c)})` : 'v'};
 }`;

@@ -199,7 +199,10 @@ export function expectedShapes(c: ModelConfig, layout: Layout = 'engine'): Map<s
   return c.architecture === 'hiu-dmtl' ? expectedHiuShapes(c, layout) : expectedDetectorShapes(c);
 }
 
-export class WeightsMismatchError extends Error {}
+/** Names spelled out: minifiers rename classes. */
+export class WeightsMismatchError extends Error {
+  override name = 'WeightsMismatchError';
+}
 
 /** Throws naming the first missing or mis-shaped key (in network order), else the first extra key. */
 export function validateShapes(actual: Shapes, expected: Map<string, number[]>, what: string): void {

@@ -3,12 +3,12 @@
  * a file path, streamed chunk by chunk into per-tensor Float32Arrays (f16 expanded as each tensor
  * completes), so memory peaks at about the f32 weights, not weights + file. The header is
  * validated against the configuration before any data is read. No top-level Node imports: this
- * module bundles for the browser; node:fs is imported only for paths.
+ * module bundles for the browser; paths are read by ../platform/node.ts.
  */
 import { detectArchitecture, expectedShapes, inferDetectorConfig, inferHiuConfig, validateShapes, type ModelConfig } from './config.ts';
 import { FORMAT_NAME, FORMAT_VERSION, headerLength, parseHeader, ST_SIZE, type StHeader } from './safetensors.ts';
 import { f16ToF32 } from './dtype.ts';
-import { nodeImport } from './source.ts';
+import { fileChunks, isLocalPath } from '../platform/node.ts';
 
 export interface LoadedTensor {
   shape: number[];
@@ -39,21 +39,12 @@ export interface LoadOptions {
   signal?: AbortSignal;
 }
 
-const isNode = () => typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
-
-const isPath = (s: WeightsSource): s is string => typeof s === 'string' && !/^(https?|blob|data|file):/i.test(s) && isNode();
-
 /** The source as a stream of chunks, with its total size when known (Content-Length for URLs). */
 async function openChunks(source: WeightsSource, signal?: AbortSignal): Promise<{ total?: number; chunks: AsyncIterable<Uint8Array> }> {
   if (source instanceof ArrayBuffer) return { total: source.byteLength, chunks: once(new Uint8Array(source)) };
   if (source instanceof Uint8Array) return { total: source.byteLength, chunks: once(source) };
   if (typeof Blob !== 'undefined' && source instanceof Blob) return { total: source.size, chunks: readerChunks(source.stream().getReader()) };
-  if (isPath(source)) {
-    const fsp = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
-    const fs = await nodeImport<typeof import('node:fs')>('node:fs');
-    const { size } = await fsp.stat(source);
-    return { total: size, chunks: fs.createReadStream(source, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array> };
-  }
+  if (isLocalPath(source)) return fileChunks(source, 4 << 20);
   const url = String(source);
   const res = await fetch(url, { signal });
   if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);

@@ -15,7 +15,8 @@
  */
 import { manoAsset, tipIndicesFor, MANO_JOINTS, MANO_PCA, MANO_POSE_FEATURES, MANO_SHAPE, MANO_TIP_INDICES, type HandSide, type ManoAsset } from '../model/manoAsset.ts';
 import { headerLength, parseHeader, writeSafetensors } from './safetensors.ts';
-import { bufferSource, nodeImport } from './source.ts';
+import { fileChunks, isLocalPath } from '../platform/node.ts';
+import { bufferSource } from './source.ts';
 import { NdArray, pickledArray, readNpz, unpickleMano } from './pyArrays.ts';
 
 export { NdArray, PyObjectStub, decodeArray, manoPickleGlobals, unpickleMano, parseNpyAny, readNpz } from './pyArrays.ts';
@@ -231,9 +232,6 @@ export interface ManoLoadOptions extends ManoReadOptions {
   signal?: AbortSignal;
 }
 
-const isNodePath = (s: ManoSource): s is string =>
-  typeof s === 'string' && !/^(https?|blob|data|file):/i.test(s) && typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
-
 async function readAll(source: ManoSource, opts: ManoLoadOptions): Promise<{ bytes: Uint8Array; name: string }> {
   if (source instanceof Uint8Array) return opts.onProgress?.({ loaded: source.length, total: source.length }), { bytes: source, name: '<buffer>' };
   if (source instanceof ArrayBuffer) return opts.onProgress?.({ loaded: source.byteLength, total: source.byteLength }), { bytes: new Uint8Array(source), name: '<buffer>' };
@@ -244,12 +242,9 @@ async function readAll(source: ManoSource, opts: ManoLoadOptions): Promise<{ byt
     name = (source as File).name ?? '<blob>';
     total = source.size;
     chunks = readerChunks(source.stream().getReader());
-  } else if (isNodePath(source)) {
-    const fsp = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
-    const fs = await nodeImport<typeof import('node:fs')>('node:fs');
+  } else if (isLocalPath(source)) {
     name = source;
-    total = (await fsp.stat(source)).size;
-    chunks = fs.createReadStream(source, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>;
+    ({ total, chunks } = await fileChunks(source, 1 << 20));
   } else {
     name = String(source);
     const res = await fetch(name, { signal: opts.signal });

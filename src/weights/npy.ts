@@ -1,12 +1,12 @@
 /**
- * NumPy .npy reader/writer (format versions 1-3), little-endian float32/float64 (float16 read
- * too), C order only. Used for golden fixtures; small enough that hand-writing beats a dependency.
+ * NumPy .npy reader/writer (format versions 1-3), little-endian float32/float64 and uint8
+ * (float16 and int32 read too), C order only. Used for golden fixtures; small enough that hand-writing beats a dependency.
  */
 
 export interface NpyArray {
   shape: number[];
-  dtype: 'f32' | 'f64' | 'f16';
-  /** The values as f32 (f64 rounded to nearest, f16 exact). */
+  dtype: 'f32' | 'f64' | 'f16' | 'u8' | 'i32';
+  /** The values as f32 (f64 rounded to nearest; f16, u8 exact; i32 exact below 2^24). */
   data: Float32Array;
   /** The original float64 values when dtype is f64. */
   f64?: Float64Array;
@@ -34,12 +34,17 @@ export function readNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) return fail(`unparsable header ${header.trim()}`);
   if (fortran === 'True') fail('Fortran order is not supported (save a C-contiguous array)');
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`shape (${shapeText}) is not a list of sizes`);
   const count = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count)) fail(`shape (${shapeText}) is too large`);
   const dataStart = start + headerLen;
-  const sizes: Record<string, number> = { '<f4': 4, '<f8': 8, '<f2': 2 };
-  const size = sizes[descr] ?? fail(`dtype ${descr} (want little-endian float32, float64 or float16)`);
+  const sizes: Record<string, number> = { '<f4': 4, '<f8': 8, '<f2': 2, '|u1': 1, '<i4': 4 };
+  const size = sizes[descr] ?? fail(`dtype ${descr} (want little-endian float32, float64, float16, int32 or uint8)`);
   if (bytes.length - dataStart < count * size) fail(`data truncated (${bytes.length - dataStart} bytes for ${count} x ${size})`);
-  const raw = bytes.slice(dataStart, dataStart + count * size); // aligned copy
+  // An aligned copy (Uint8Array's slice: a Node Buffer's own slice would be a view of its pool).
+  const raw = Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + count * size);
+  if (descr === '|u1') return { shape, dtype: 'u8', data: Float32Array.from(raw) };
+  if (descr === '<i4') return { shape, dtype: 'i32', data: Float32Array.from(new Int32Array(raw.buffer)) };
   if (descr === '<f4') return { shape, dtype: 'f32', data: new Float32Array(raw.buffer) };
   if (descr === '<f8') {
     const f64 = new Float64Array(raw.buffer);
@@ -57,10 +62,10 @@ export function readNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   return { shape, dtype: 'f16', data };
 }
 
-export function writeNpy(data: Float32Array | Float64Array, shape: readonly number[]): Uint8Array {
+export function writeNpy(data: Float32Array | Float64Array | Uint8Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new Error(`writeNpy: shape [${shape}] holds ${count} values, data has ${data.length}`);
-  const descr = data instanceof Float64Array ? '<f8' : '<f4';
+  const descr = data instanceof Float64Array ? '<f8' : data instanceof Uint8Array ? '|u1' : '<f4';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Pad so that the data starts on a 64-byte boundary, header ends with '\n' (as numpy does).

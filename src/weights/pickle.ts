@@ -45,9 +45,14 @@ export interface UnpickleOptions {
   py2Strings?: 'utf8' | 'latin1';
 }
 
-export class UnsafePickleError extends Error {}
+/** Names spelled out: minifiers rename classes. */
+export class UnsafePickleError extends Error {
+  override name = 'UnsafePickleError';
+}
 /** The pickle ran past the bytes given: the caller may retry with more (legacy files) or report truncation. */
-export class PickleTruncatedError extends Error {}
+export class PickleTruncatedError extends Error {
+  override name = 'PickleTruncatedError';
+}
 
 function describe(v: unknown): string {
   if (v instanceof PyGlobal) return `'${v.qualname}'`;

@@ -1,8 +1,10 @@
 /**
  * Random-access byte sources. A 700 MB checkpoint is read piece by piece (zip central directory,
  * then one storage at a time) instead of being loaded whole, so readers take a ByteSource.
- * No Node module is imported at top level: the file-path source loads node:fs lazily.
+ * No Node module is imported here: the file-path source is in ../platform/node.ts.
  */
+import { openFile } from '../platform/node.ts';
+
 export interface ByteSource {
   /** Total size in bytes. */
   readonly size: number;
@@ -13,13 +15,8 @@ export interface ByteSource {
   close?(): Promise<void>;
 }
 
-/**
- * Imports a Node built-in at run time only. The specifier is a variable so that bundlers (Vite)
- * leave it alone: browser builds never reach these branches and get no node:* stubs or warnings.
- */
-export function nodeImport<T>(specifier: string): Promise<T> {
-  return import(/* @vite-ignore */ specifier) as Promise<T>;
-}
+// Kept here for callers that imported it from this module; it lives with the other Node-only code.
+export { nodeImport } from '../platform/node.ts';
 
 function checkRange(src: { size: number; name: string }, offset: number, length: number): void {
   if (offset < 0 || length < 0 || offset + length > src.size) {
@@ -54,26 +51,15 @@ export function blobSource(blob: Blob, name = (blob as File).name ?? '<blob>'): 
 
 /** Node only: a file read with positional reads (no whole-file buffer). */
 export async function fileSource(path: string): Promise<ByteSource> {
-  const fs = await nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
-  const handle = await fs.open(path, 'r');
-  const { size } = await handle.stat();
+  const file = await openFile(path);
   const src: ByteSource = {
-    size,
+    size: file.size,
     name: path,
     async read(offset, length) {
       checkRange(src, offset, length);
-      const buf = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await handle.read(buf, done, length - done, offset + done);
-        if (bytesRead === 0) throw new Error(`${path}: unexpected end of file at ${offset + done}`);
-        done += bytesRead;
-      }
-      return buf;
+      return file.read(offset, length);
     },
-    async close() {
-      await handle.close();
-    },
+    close: () => file.close(),
   };
   return src;
 }

@@ -10,43 +10,19 @@ import { buildDetectorGraph, decodeDetections, findPeaks, inputBoxToImage, lette
 import { loadWeights, type DetectorConfig } from '../../src/weights/index.ts';
 import { imageToInput } from '../../src/model/preprocess.ts';
 import { convertCheckpointBytes } from '../../src/weights/convert.ts';
+import { assert, fetchBytes, fetchSmallModel, log, makeChecks, maxDiff, Skip, type CheckResult } from './pageSetup.ts';
 
-export interface ApiCheck {
-  name: string;
-  ok: boolean;
-  skipped?: string;
-  error?: string;
-  ms: number;
-}
+export type { CheckResult as ApiCheck } from './pageSetup.ts';
 
 declare global {
   interface Window {
-    __apiResults?: ApiCheck[];
+    __apiResults?: CheckResult[];
     __apiFatal?: string;
     __apiInfo?: Record<string, unknown>;
   }
 }
 
-const results: ApiCheck[] = [];
-const log = (s: string) => ((document.getElementById('log')!.textContent += s + '\n'), console.log(s));
-
-class Skip extends Error {}
-
-async function check(name: string, fn: () => Promise<void> | void): Promise<void> {
-  const t0 = performance.now();
-  try {
-    await fn();
-    results.push({ name, ok: true, ms: performance.now() - t0 });
-  } catch (e) {
-    if (e instanceof Skip) results.push({ name, ok: true, skipped: e.message, ms: 0 });
-    else results.push({ name, ok: false, error: String((e as Error)?.stack ?? e), ms: performance.now() - t0 });
-  }
-  log(`${results.at(-1)!.ok ? 'ok' : 'FAIL'} ${name} (${(performance.now() - t0).toFixed(0)} ms)`);
-}
-
-function assert(c: unknown, msg: string): asserts c {
-  if (!c) throw new Error(msg);
-}
+const { results, check } = makeChecks();
 
 async function rejects(p: Promise<unknown> | (() => Promise<unknown>), cls: abstract new (...a: never[]) => Error, pattern: RegExp): Promise<void> {
   try {
@@ -74,13 +50,6 @@ function testImage(w: number, h: number, seed: number): ImageData {
       d[i + 3] = 255;
     }
   return new ImageData(d, w, h);
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert(a.length === b.length, `lengths differ: ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 function sameResult(a: HandEstimate, b: HandEstimate, tol: number, what: string): void {
@@ -152,13 +121,7 @@ async function gpuCrop(device: GPUDevice, prep: ImageToTensor, img: ImageData, c
 }
 
 async function main(): Promise<void> {
-  const fetchBytes = async (url: string) => {
-    const r = await fetch(url);
-    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-    return new Uint8Array(await r.arrayBuffer());
-  };
-  const weights = (await convertCheckpointBytes(await fetchBytes('/test/fixtures/hiu-small/plain.zip.pth'), 'plain.zip.pth', { inputSize: 64 })).bytes as Uint8Array<ArrayBuffer>;
-  const hand = await fetchBytes('/assets/hand-left.safetensors');
+  const { weights, hand } = await fetchSmallModel();
   const handRight = await fetchBytes('/assets/hand-right.safetensors');
 
   // --- bad weights and assets: fail before compiling anything ---

@@ -1,5 +1,6 @@
 /**
- * Starts a Vite dev server on 127.0.0.1 and headless Chromium (puppeteer-core) with WebGPU on.
+ * Starts a Vite dev server on 127.0.0.1 and headless Chromium (puppeteer-core) with WebGPU on
+ * (openPage), or Chromium alone for pages served otherwise (launchChromium, test/package).
  * CHROMIUM_PATH overrides the browser (default /usr/bin/chromium, Debian's package).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -26,19 +27,12 @@ export interface OpenOptions {
   root?: string;
   configFile?: string;
   viewport?: { width: number; height: number };
+  /** Extra Chromium flags, after the usual ones (e.g. the fake camera for test/api/video.test.ts). */
+  args?: string[];
 }
 
-export async function openPage(path: string, onLog?: (line: string) => void, opts: OpenOptions = {}): Promise<BrowserSession> {
-  const server: ViteDevServer = await createServer({
-    root: opts.root ?? process.cwd(),
-    configFile: opts.configFile ?? false,
-    logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    optimizeDeps: { noDiscovery: true, include: [] },
-  });
-  await server.listen();
-  const base = server.resolvedUrls?.local[0];
-  if (!base) throw new Error('vite did not report a local URL');
+/** Headless Chromium with WebGPU on, in a throwaway profile; close() also deletes the profile. */
+export async function launchChromium(extraArgs: string[] = []): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'hiu-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: chromiumPath(),
@@ -55,8 +49,30 @@ export async function openPage(path: string, onLog?: (line: string) => void, opt
       '--disable-sync',
       '--no-first-run',
       '--disable-dev-shm-usage',
+      ...extraArgs,
     ],
   });
+  return {
+    browser,
+    close: async () => {
+      await browser.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function openPage(path: string, onLog?: (line: string) => void, opts: OpenOptions = {}): Promise<BrowserSession> {
+  const server: ViteDevServer = await createServer({
+    root: opts.root ?? process.cwd(),
+    configFile: opts.configFile ?? false,
+    logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    optimizeDeps: { noDiscovery: true, include: [] },
+  });
+  await server.listen();
+  const base = server.resolvedUrls?.local[0];
+  if (!base) throw new Error('vite did not report a local URL');
+  const { browser, close } = await launchChromium(opts.args);
   const page = await browser.newPage();
   if (opts.viewport) await page.setViewport(opts.viewport);
   if (onLog) {
@@ -70,9 +86,8 @@ export async function openPage(path: string, onLog?: (line: string) => void, opt
     browser,
     page,
     close: async () => {
-      await browser.close().catch(() => undefined);
+      await close();
       await server.close();
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,17 @@
 import { conv2d } from '../../src/kernels/conv2d.ts';
+import type { Activation } from '../../src/kernels/index.ts';
 import * as ref from '../reference/cpu.ts';
-import { check, f32, nhwc, type KernelCase } from './harness.ts';
+import { check, f32, nhwc, type KernelCase, type Mutation } from './harness.ts';
+
+/** A case's activation: PReLU slopes are drawn in [-1, 1) per channel (both signs). */
+export type CaseActivation = 'relu' | 'relu6' | 'prelu';
+
+/** The kernel's and the reference's form of a case activation. */
+export function caseActivation(a: CaseActivation | undefined, channels: number, rng: () => number): { gpu?: Activation; ref?: ref.Activation } {
+  if (a !== 'prelu') return { gpu: a, ref: a };
+  const slopes = ref.randomArray(channels, rng);
+  return { gpu: { prelu: f32(slopes) }, ref: { prelu: slopes } };
+}
 
 interface ConvShape {
   n?: number;
@@ -10,10 +21,17 @@ interface ConvShape {
   co: number;
   k: number | [number, number];
   s?: number | [number, number];
-  p?: number | [number, number];
+  p?: ref.Padding;
+  /** TensorFlow SAME padding (asymmetric where the sizes make it so) instead of p. */
+  same?: boolean;
   relu?: boolean;
+  act?: CaseActivation;
   bias?: boolean;
   bn?: boolean;
+  /** A residual with this many channels (<= co; fewer is a channel-padded shortcut). */
+  res?: number;
+  /** Input value range (wider makes relu6 clip). */
+  range?: [number, number];
   variant?: 'blocked' | 'direct';
 }
 
@@ -26,18 +44,22 @@ function convCase(label: string, s: ConvShape): KernelCase {
     run: (engine, seed) =>
       check(engine, seed, (g, rng) => {
         const [kh, kw] = pairOf(s.k, 1);
-        const x = ref.randomTensor([s.n ?? 1, s.c, s.h, s.w], rng);
+        const x = ref.randomTensor([s.n ?? 1, s.c, s.h, s.w], rng, ...(s.range ?? [-1, 1]));
         const w = ref.randomTensor([s.co, s.c, kh, kw], rng);
         const bias = s.bias ? ref.randomArray(s.co, rng) : undefined;
         const scale = s.bn ? ref.randomArray(s.co, rng, 0.5, 1.5) : undefined;
         const shift = s.bn ? ref.randomArray(s.co, rng) : undefined;
+        const act = caseActivation(s.act, s.co, rng);
+        const pad = s.same ? ref.samePads(s.h, s.w, s.k, s.s) : s.p;
+        const res = s.res === undefined ? undefined : ref.randomTensor([s.n ?? 1, s.res, ...ref.conv2d(x, w, { stride: s.s, pad }).shape.slice(2)], rng);
         const xt = g.input('x', nhwc(x.shape));
+        const rt = res && g.input('res', nhwc(res.shape));
         const y = conv2d(g, 'conv', xt, {
-          weight: f32(w.data), outChannels: s.co, kernel: s.k, stride: s.s, padding: s.p, relu: s.relu,
-          bias: bias && f32(bias), scale: scale && f32(scale), shift: shift && f32(shift), variant: s.variant,
+          weight: f32(w.data), outChannels: s.co, kernel: s.k, stride: s.s, padding: pad, relu: s.relu, activation: act.gpu,
+          bias: bias && f32(bias), scale: scale && f32(scale), shift: shift && f32(shift), residual: rt, variant: s.variant,
         });
-        const expect = ref.conv2d(x, w, { stride: s.s, pad: s.p, bias, scale, shift, relu: s.relu });
-        return { inputs: [[xt, x]], outputs: [[y, expect]] };
+        const expect = ref.conv2d(x, w, { stride: s.s, pad, bias, scale, shift, relu: s.relu, act: act.ref, residual: res });
+        return { inputs: rt && res ? [[xt, x], [rt, res]] : [[xt, x]], outputs: [[y, expect]] };
       }),
   };
 }
@@ -55,6 +77,21 @@ const shapes: [string, ConvShape][] = [
   ['decoder 3x3 p1 c24->24 10x10 bn relu', { c: 24, h: 10, w: 10, co: 24, k: 3, p: 1, bn: true, relu: true }],
   ['head 3x3 p1 c16->21 8x8', { c: 16, h: 8, w: 8, co: 21, k: 3, p: 1 }],
   ['2x2 s2 c12->20 9x7 (avgpool+1x1 folded)', { c: 12, h: 9, w: 7, co: 20, k: 2, s: 2 }],
+];
+
+/** TFLite shapes: SAME (asymmetric on even sizes with stride 2), VALID, explicit pads, relu6 past 6, PReLU. */
+const tfliteShapes: [string, ConvShape][] = [
+  ['SAME 3x3 s2 on even 16x12 (pads 0,1) c5->7 relu6', { c: 5, h: 16, w: 12, co: 7, k: 3, s: 2, same: true, act: 'relu6', range: [-3, 3] }],
+  ['SAME 3x3 s2 on odd 9x7 (pads 1,1) c3->8 prelu', { c: 3, h: 9, w: 7, co: 8, k: 3, s: 2, same: true, act: 'prelu' }],
+  ['pads {2,0,1,3} 3x3 c3->5 7x6 batch 2 bias prelu', { n: 2, c: 3, h: 7, w: 6, co: 5, k: 3, p: { top: 2, bottom: 0, left: 1, right: 3 }, bias: true, act: 'prelu' }],
+  ['SAME 5x5 s1 c4->6 8x5 bn prelu', { c: 4, h: 8, w: 5, co: 6, k: 5, same: true, bn: true, act: 'prelu' }],
+  ['SAME 2x2 s1 (pads 0,1) c7->4 6x5 relu6', { c: 7, h: 6, w: 5, co: 4, k: 2, same: true, act: 'relu6', range: [-3, 3] }],
+  ['VALID 3x3 s2 c1->3 8x9 (floor)', { c: 1, h: 8, w: 9, co: 3, k: 3, s: 2 }],
+  ['SAME 3x3 s2 on a 1x1 map c3->4 relu6', { c: 3, h: 1, w: 1, co: 4, k: 3, s: 2, same: true, act: 'relu6', range: [-5, 5] }],
+  ['palm stem SAME 5x5 s2 c3->16 24x24 (pads 1,2) bias prelu', { c: 3, h: 24, w: 24, co: 16, k: 5, s: 2, same: true, bias: true, act: 'prelu' }],
+  ['1x1 c16->32 + residual c24 (channel-padded shortcut) prelu 6x6', { c: 16, h: 6, w: 6, co: 32, k: 1, res: 24, act: 'prelu' }],
+  ['1x1 c4->7 + residual c5 (partial group) relu6 5x3', { c: 4, h: 5, w: 3, co: 7, k: 1, res: 5, act: 'relu6', range: [-4, 4] }],
+  ['3x3 SAME c6->12 + residual c3 batch 2 4x5', { n: 2, c: 6, h: 4, w: 5, co: 12, k: 3, same: true, res: 3, bn: true }],
 ];
 
 const epilogues: KernelCase[] = [
@@ -136,8 +173,51 @@ const epilogues: KernelCase[] = [
   },
 ];
 
+const tfliteEpilogues: KernelCase[] = [
+  {
+    name: 'conv2d epilogue: relu6 then + bilinear upsample (asymmetric) 3x4 -> 7x9, c6',
+    run: (engine, seed) =>
+      check(engine, seed, (g, rng) => {
+        const x = ref.randomTensor([1, 5, 7, 9], rng, -4, 4);
+        const w = ref.randomTensor([6, 5, 1, 1], rng);
+        const low = ref.randomTensor([1, 6, 3, 4], rng);
+        const xt = g.input('x', nhwc(x.shape));
+        const lt = g.input('low', nhwc(low.shape));
+        const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 6, kernel: 1, activation: 'relu6', upsampleAdd: { tensor: lt, coordinates: 'asymmetric' } });
+        const addAfter = ref.bilinearResize(low, 7, 9, 'asymmetric');
+        return { inputs: [[xt, x], [lt, low]], outputs: [[y, ref.conv2d(x, w, { act: 'relu6', addAfter })]] };
+      }),
+  },
+];
+
 export const conv2dCases: KernelCase[] = [
   ...shapes.map(([l, s]) => convCase(l, s)),
   ...epilogues,
   ...shapes.slice(0, 5).map(([l, s]) => convCase(l, { ...s, variant: 'direct' })),
+  ...tfliteShapes.map(([l, s]) => convCase(l, s)),
+  ...tfliteEpilogues,
+  ...tfliteShapes.slice(0, 3).map(([l, s]) => convCase(l, { ...s, variant: 'direct' })),
+];
+
+/** WGSL rewrites that shift every `<ky|kx>) - <pad>` by d (the top or left padding of the taps). */
+const shiftPad = (axis: 'ky' | 'kx', d: number): Mutation => (s) => s.replace(new RegExp(`${axis}\\) - (\\d+)`, 'g'), (_, p) => `${axis}) - ${Number(p) + d}`);
+
+/**
+ * Plausible bugs in the TFLite-facing parts of conv2d, each as a WGSL rewrite and the case that
+ * must catch it (the case passes, the mutant fails with a MISMATCH).
+ */
+export const conv2dMutants: [string, string, Mutation][] = [
+  ['conv2d: SAME made symmetric (top pad 0 -> 1)', 'conv2d SAME 3x3 s2 on even 16x12', shiftPad('ky', 1)],
+  ['conv2d: SAME left pad 1 -> 0', 'conv2d SAME 3x3 s2 on odd 9x7', shiftPad('kx', -1)],
+  ['conv2d(direct): SAME made symmetric (top pad 0 -> 1)', 'conv2d(direct) SAME 3x3 s2 on even', shiftPad('ky', 1)],
+  ['conv2d: relu6 clamps at 7', 'conv2d SAME 3x3 s2 on even 16x12', (s) => s.replace(/vec4<f32>\(6\.0\)/g, 'vec4<f32>(7.0)')],
+  ['conv2d: relu6 dropped', 'conv2d SAME 2x2 s1', (s) => s.replace(/v = clamp\(v, [^;]+\);/g, '')],
+  ['conv2d(direct): relu6 clamps at 7', 'conv2d(direct) SAME 3x3 s2 on even', (s) => s.replace(/f32\(6\.0\)/g, 'f32(7.0)')],
+  ['conv2d: PReLU slope ignored (acts as ReLU)', 'conv2d SAME 5x5 s1 c4->6', (s) => s.replace(/select\(v \* [^,]+, v, v >= vec4<f32>\(0\.0\)\)/g, 'max(v, vec4<f32>(0.0))')],
+  ['conv2d: PReLU slope applied to positives too', 'conv2d palm stem', (s) => s.replace(/select\((v \* [^,]+), v, [^;]+\)/g, '$1')],
+  ['conv2d(direct): PReLU slope from the next channel', 'conv2d(direct) SAME 3x3 s2 on odd', (s) => s.replace(/SS\[(\d+)u \+ oc\]/, 'SS[$1u + oc + 1u]')],
+  ['conv2d: residual cut off one group early', '1x1 c16->32 + residual c24', (s) => s.replace(/if \(c4 < (\d+)u\)/g, (_, r) => `if (c4 < ${Number(r) - 1}u)`)],
+  ['conv2d: residual read past its channels', '1x1 c16->32 + residual c24', (s) => s.replace(/if \(c4 < (\d+)u\)/g, 'if (c4 < 8u)')],
+  ['conv2d: residual added after PReLU', '1x1 c16->32 + residual c24', (s) => s.replace(/(if \(c4 < \d+u\) \{[^}]*\})\s*(v = select\([^;]+;)/g, '$2 $1')],
+  ['conv2d upsampleAdd: asymmetric given the half-pixel shift', 'upsample (asymmetric)', (s) => s.replace(/f32\(oy\) \* \(([\d.]+) \/ ([\d.]+)\)/, 'max((f32(oy) + 0.5) * ($1 / $2) - 0.5, 0.0)')],
 ];

@@ -40,7 +40,9 @@ interface MaxShape {
   w: number;
   k: P;
   s?: P;
-  p?: P;
+  p?: ref.Padding;
+  /** TensorFlow SAME padding instead of p. */
+  same?: boolean;
   /** Value range of the input (all-negative inputs show whether padding acts as -inf or as 0). */
   range?: [number, number];
 }
@@ -52,8 +54,9 @@ function maxCase(label: string, s: MaxShape): KernelCase {
       check(engine, seed, (g, rng) => {
         const x = ref.randomTensor([s.n ?? 1, s.c, s.h, s.w], rng, ...(s.range ?? [-1, 1]));
         const xt = g.input('x', nhwc(x.shape));
-        const y = maxPool2d(g, 'pool', xt, { kernel: s.k, stride: s.s, padding: s.p });
-        return { inputs: [[xt, x]], outputs: [[y, ref.maxPool2d(x, s.k, s.s, s.p)]] };
+        const pad = s.same ? ref.samePads(s.h, s.w, s.k, s.s ?? s.k) : s.p;
+        const y = maxPool2d(g, 'pool', xt, { kernel: s.k, stride: s.s, padding: pad });
+        return { inputs: [[xt, x]], outputs: [[y, ref.maxPool2d(x, s.k, s.s, pad)]] };
       }),
   };
 }
@@ -120,6 +123,10 @@ export const poolCases: KernelCase[] = [
   maxCase('k3 s2 p1 c3 batch 2, all inputs negative (padding is -inf)', { n: 2, c: 3, h: 7, w: 6, k: 3, s: 2, p: 1, range: [-2, -1] }),
   maxCase('k[3,2] s[2,1] p[1,1] c4 7x6, negative', { c: 4, h: 7, w: 6, k: [3, 2], s: [2, 1], p: [1, 1], range: [-3, -0.5] }),
   maxCase('k5 s1 p2 c9 6x7', { c: 9, h: 6, w: 7, k: 5, s: 1, p: 2 }),
+  maxCase('k2 s2 SAME on odd 7x9 (pads 0,1) c3, all negative', { c: 3, h: 7, w: 9, k: 2, s: 2, same: true, range: [-2, -1] }),
+  maxCase('k2 s2 SAME on even 8x6 (no padding) c24 (palm shortcut)', { c: 24, h: 8, w: 6, k: 2, s: 2, same: true }),
+  maxCase('k3 s2 pads {0,2,2,0} c5 6x7, negative', { c: 5, h: 6, w: 7, k: 3, s: 2, p: { top: 0, bottom: 2, left: 2, right: 0 }, range: [-3, -1] }),
+  maxCase('k2 s2 SAME on a 1x1 map c7 batch 2, negative', { n: 2, c: 7, h: 1, w: 1, k: 2, s: 2, same: true, range: [-2, -1] }),
   gapCase('c1 5x7', [1, 1, 5, 7]),
   gapCase('c3 1x1', [1, 3, 1, 1]),
   gapCase('c5 9x11 batch 2', [2, 5, 9, 11]),
@@ -142,6 +149,9 @@ export const poolMutants: [string, string, Mutation][] = [
   ['avgPool: divisor off by one', 'avgPool2d k2 c7 9x7', (s) => s.replace('acc * 0.25', 'acc * 0.2')],
   ['maxPool: padding acts as 0', 'all inputs negative (padding is -inf)', (s) => s.replace(/var m = X\[[^;]+;/, 'var m = vec4<f32>(0.0);')],
   ['maxPool: window one row short', 'maxPool2d k3 s2 p1 c5 9x8', (s) => s.replace('iy < y1', 'iy + 1u < y1')],
+  ['maxPool: SAME padding after the map acts as 0', 'maxPool2d k2 s2 SAME on odd 7x9', (s) => s.replace(/var m = X\[[^;]+;/, 'var m = vec4<f32>(0.0);')],
+  ['maxPool: SAME made symmetric (top pad 0 -> 1)', 'maxPool2d k2 s2 SAME on odd 7x9', (s) => s.replace(/let ys = i32\(oy \* (\d+)u\) - (\d+);/, (_, st, p) => `let ys = i32(oy * ${st}u) - ${Number(p) + 1};`)],
+  ['maxPool: left pad 2 -> 1', 'maxPool2d k3 s2 pads {0,2,2,0}', (s) => s.replace(/let xs = i32\(ox \* (\d+)u\) - (\d+);/, (_, st, p) => `let xs = i32(ox * ${st}u) - ${Number(p) - 1};`)],
   ['GAP: tail of interleaved vector not zeroed', 'interleave x3 C=5', (s) => s.replace(/if \(wid\.x == 0u && lx == 0u && ly == 0u\) \{[^}]*\}/, '') + ' '],
   ['GAP: first tree step skipped', 'globalAvgPool c7 64x64', (s) => s.replace(/if \(ly < 32u\)[^\n]*\n  workgroupBarrier\(\);/, '')],
   ['GAP: pixel stride off by one', 'globalAvgPool c5 9x11 batch 2', (s) => s.replace(/p \+= (\d+)u/, (_, v) => `p += ${Number(v) + 1}u`)],

@@ -12,28 +12,12 @@ import { blockClassifier, OTHER_BLOCK } from '../../src/engine/profileReport.ts'
 import { loadManoAsset } from '../../src/weights/mano.ts';
 import { loadWeights, type HiuConfig } from '../../src/weights/index.ts';
 import { convertFile } from '../../tools/convert/convert.ts';
-import { main } from '../../tools/convert/hiu.ts';
+import { hiu } from './cli.ts';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const ASSET = new URL('../../assets/hand-left.safetensors', import.meta.url).pathname;
 let dir: string;
 let weights: string;
-
-async function hiu(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hiu-profile-'));

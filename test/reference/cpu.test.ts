@@ -1,6 +1,7 @@
 // Sanity tests for the float64 CPU oracle itself (hand-computed values).
 import { describe, expect, it } from 'vitest';
 import {
+  activate,
   add,
   avgPool2d,
   batchNorm,
@@ -11,6 +12,7 @@ import {
   conv2d,
   dense,
   denseChain,
+  depthwiseConv2d,
   globalAvgPool,
   heatmapKeypoints,
   makeRng,
@@ -19,11 +21,14 @@ import {
   randomArray,
   randomTensor,
   relu,
+  samePad,
+  samePads,
   sigmoid,
   tamGapInterleave,
   taskAttention,
   taskAttentionWeights,
   tensor,
+  tfliteBilinearTaps,
   zeros,
   type Tensor64,
 } from './cpu.ts';
@@ -329,5 +334,113 @@ describe('concat / maxAbs / compare', () => {
     expect(nan.nanCount).toBe(1);
     expect(nan.worstIndex).toBe(1);
     expect(compare(Float64Array.of(1, 2), e, { rtol: 1, atol: 1 }).ok).toBe(false);
+  });
+});
+
+describe('TensorFlow SAME padding', () => {
+  it('pad_total = max((ceil(in/s) - 1) * s + k - in, 0), the odd pixel after', () => {
+    expect(samePad(16, 5, 2)).toEqual([1, 2]); // out 8: 14 + 5 - 16 = 3
+    expect(samePad(15, 5, 2)).toEqual([2, 2]); // out 8: 14 + 5 - 15 = 4
+    expect(samePad(8, 3, 2)).toEqual([0, 1]); // stride 2 on even: one less before than after
+    expect(samePad(7, 3, 2)).toEqual([1, 1]);
+    expect(samePad(8, 2, 2)).toEqual([0, 0]); // 2x2 s2 pool on even sizes pads nothing
+    expect(samePad(7, 2, 2)).toEqual([0, 1]);
+    expect(samePad(5, 3, 1)).toEqual([1, 1]);
+    expect(samePad(1, 5, 2)).toEqual([2, 2]);
+    expect(samePads(8, 7, 3, 2)).toEqual({ top: 0, bottom: 1, left: 1, right: 1 });
+  });
+  it('SAME keeps ceil(in / s) outputs', () => {
+    for (const [n, k, st] of [[16, 5, 2], [9, 3, 2], [6, 5, 1], [1, 3, 2], [10, 2, 2]]) {
+      const p = samePads(n, n, k, st);
+      const y = conv2d(zeros([1, 1, n, n]), zeros([1, 1, k, k]), { stride: st, pad: p });
+      expect(y.shape).toEqual([1, 1, Math.ceil(n / st), Math.ceil(n / st)]);
+    }
+  });
+});
+
+describe('conv2d TFLite extensions', () => {
+  it('asymmetric padding: 2x2 s2 SAME on 3x3 pads only after', () => {
+    const x = tensor([1, 1, 3, 3], iota(9));
+    const ones = tensor([1, 1, 2, 2], [1, 1, 1, 1]);
+    const y = conv2d(x, ones, { stride: 2, pad: { top: 0, bottom: 1, left: 0, right: 1 } });
+    expect(y.shape).toEqual([1, 1, 2, 2]);
+    expectClose(y.data, [12, 9, 15, 9]);
+    // symmetric padding 1 would put the window over the top-left corner instead
+    expectClose(conv2d(x, ones, { stride: 2, pad: 1 }).data, [1, 5, 11, 28]);
+  });
+  it('relu6, PReLU and a residual with fewer channels', () => {
+    const x = tensor([1, 1, 1, 1], [1]);
+    const w = tensor([3, 1, 1, 1], [-2, 3, 8]);
+    expectClose(conv2d(x, w, { act: 'relu6' }).data, [0, 3, 6]);
+    const prelu = Float64Array.from([0.5, -1, 2]);
+    expectClose(conv2d(x, w, { act: { prelu } }).data, [-1, 3, 8]);
+    // residual has 2 of the 3 channels: channel 2 adds 0; the activation comes after the add
+    const residual = tensor([1, 2, 1, 1], [10, -10]);
+    expectClose(conv2d(x, w, { residual, act: { prelu } }).data, [8, 7, 8]);
+    expect(() => conv2d(x, w, { residual: tensor([1, 4, 1, 1], [0, 0, 0, 0]) })).toThrow(/residual/);
+  });
+});
+
+describe('depthwiseConv2d', () => {
+  it('hand values: one filter per channel, pad 1', () => {
+    const x = tensor([1, 2, 3, 3], [...iota(9), ...new Array(9).fill(1)]);
+    const w = tensor([2, 1, 3, 3], [...new Array(9).fill(1), 2, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const y = depthwiseConv2d(x, w, { pad: 1 });
+    expect(y.shape).toEqual([1, 2, 3, 3]);
+    // channel 0: the 3x3 box sums; channel 1: 2 * x[oy - 1, ox - 1] where that is inside
+    expectClose(y.data, [12, 21, 16, 27, 45, 33, 24, 39, 28, 0, 0, 0, 0, 2, 2, 0, 2, 2]);
+  });
+  it('depth multiplier: output channel o reads input channel floor(o / M)', () => {
+    const x = tensor([1, 2, 1, 1], [5, 7]);
+    const w = tensor([4, 1, 1, 1], [1, 2, 3, 4]);
+    expectClose(depthwiseConv2d(x, w, { depthMultiplier: 2 }).data, [5, 10, 21, 28]);
+  });
+  it('equals a dense conv with block-diagonal weights (M 2, 5x5 s2 SAME, epilogue)', () => {
+    const rng = makeRng(5);
+    const [C, M, K] = [3, 2, 5];
+    const x = randomTensor([2, C, 9, 8], rng);
+    const w = randomTensor([C * M, 1, K, K], rng);
+    const dense = zeros([C * M, C, K, K]);
+    for (let o = 0; o < C * M; o++) dense.data.set(w.data.subarray(o * K * K, (o + 1) * K * K), (o * C + Math.floor(o / M)) * K * K);
+    const o = { stride: 2, pad: samePads(9, 8, K, 2), bias: randomArray(C * M, rng), act: { prelu: randomArray(C * M, rng) } as const, residual: randomTensor([2, 4, 5, 4], rng) };
+    const y = depthwiseConv2d(x, w, { ...o, depthMultiplier: M });
+    expect(y.shape).toEqual([2, C * M, 5, 4]);
+    expectClose(y.data, conv2d(x, dense, o).data, 1e-12);
+  });
+});
+
+describe('TFLite pieces', () => {
+  it('maxPool2d with SAME pads after: padded cells are -inf', () => {
+    const neg = tensor([1, 1, 3, 3], iota(9).map((v) => -v));
+    const y = maxPool2d(neg, 2, 2, { top: 0, bottom: 1, left: 0, right: 1 });
+    expect(y.shape).toEqual([1, 1, 2, 2]);
+    expectClose(y.data, [-1, -3, -7, -9]);
+  });
+  it('add: b with fewer channels adds 0 to the rest; activate', () => {
+    const a = tensor([1, 3, 1, 2], [1, 2, 3, 4, 5, 6]);
+    const b = tensor([1, 2, 1, 2], [10, 20, -30, -40]);
+    expectClose(add(a, b).data, [11, 22, -27, -36, 5, 6]);
+    expectClose(activate(add(a, b), 'relu6').data, [6, 6, 0, 0, 5, 6]);
+    expectClose(activate(add(a, b), { prelu: Float64Array.from([1, 0.5, -1]) }).data, [11, 22, -13.5, -18, 5, 6]);
+    expect(() => add(b, a)).toThrow(/do not fit/);
+  });
+  it('TFLite half_pixel_centers equals PyTorch align_corners=false, align_corners equals PyTorch true', () => {
+    const rng = makeRng(12);
+    for (const [h, w, oh, ow] of [[2, 2, 4, 4], [4, 5, 9, 13], [9, 7, 4, 3], [1, 1, 3, 4], [5, 6, 1, 1], [3, 3, 7, 2], [1, 7, 4, 3], [16, 16, 5, 32]]) {
+      const x = randomTensor([1, 2, h, w], rng);
+      expectClose(bilinearResize(x, oh, ow, 'halfPixel').data, bilinearResize(x, oh, ow, false).data, 1e-12);
+      expectClose(bilinearResize(x, oh, ow, 'alignCorners').data, bilinearResize(x, oh, ow, true).data, 1e-12);
+    }
+    // the raw taps differ at the edge: TFLite keeps v = -0.25 and puts both taps on pixel 0
+    const t = tfliteBilinearTaps(2, 4, 'halfPixel');
+    expect([t.i0[0], t.i1[0], t.l1[0]]).toEqual([0, 0, -0.25]);
+  });
+  it("TFLite 'asymmetric' (both flags false): v = o * in / out, no half-pixel shift", () => {
+    // 2 -> 4: v = 0, 0.5, 1, 1.5 (the last clamps to pixel 1)
+    expectClose(bilinearResize(tensor([1, 1, 1, 2], [0, 4]), 1, 4, 'asymmetric').data, [0, 2, 4, 4]);
+    // 4 -> 2: v = 0, 2 (picks pixels, no averaging)
+    expectClose(bilinearResize(tensor([1, 1, 1, 4], [0, 2, 4, 8]), 1, 2, 'asymmetric').data, [0, 4]);
+    // 3 -> 2: v = 0, 1.5
+    expectClose(bilinearResize(tensor([1, 1, 1, 3], [0, 2, 6]), 1, 2, 'asymmetric').data, [0, 4]);
   });
 });

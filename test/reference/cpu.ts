@@ -53,6 +53,55 @@ function pair(v: number | readonly [number, number] | undefined, dflt: number): 
   return [v[0], v[1]];
 }
 
+/** Padding per side; a number or [h, w] pads both sides alike (PyTorch). */
+export type Pads = { top: number; bottom: number; left: number; right: number };
+export type Padding = number | [number, number] | Pads;
+
+function padsOf(p: Padding | undefined): Pads {
+  if (p === undefined || typeof p === 'number' || Array.isArray(p)) {
+    const [h, w] = pair(p, 0);
+    return { top: h, bottom: h, left: w, right: w };
+  }
+  return p;
+}
+
+/**
+ * TensorFlow's SAME padding of one axis, as TF computes it: the output has ceil(size / s)
+ * pixels, pad_total = max((out - 1) * s + k - size, 0), before = floor(total / 2), the rest after.
+ */
+export function samePad(size: number, k: number, s: number): [number, number] {
+  const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** SAME pads of a [kh, kw] window with stride [sh, sw] on an h x w map. */
+export function samePads(h: number, w: number, k: number | [number, number], s: number | [number, number] = 1): Pads {
+  const [kh, kw] = pair(k, 1);
+  const [sh, sw] = pair(s, 1);
+  const [top, bottom] = samePad(h, kh, sh);
+  const [left, right] = samePad(w, kw, sw);
+  return { top, bottom, left, right };
+}
+
+/** Activation applied last; PReLU has one slope per channel (x >= 0 ? x : slope * x). */
+export type Activation = 'none' | 'relu' | 'relu6' | { prelu: Float64Array };
+
+function activateScalar(v: number, act: Activation, c: number): number {
+  if (act === 'none') return v;
+  if (act === 'relu') return v > 0 ? v : 0;
+  if (act === 'relu6') return v < 0 ? 0 : v > 6 ? 6 : v;
+  return v >= 0 ? v : act.prelu[c] * v;
+}
+
+/** The activation on an NCHW tensor. */
+export function activate(x: Tensor64, act: Activation): Tensor64 {
+  const [N, C, H, W] = dims4(x, 'activate');
+  if (typeof act === 'object' && act.prelu.length !== C) throw new Error(`activate: ${act.prelu.length} PReLU slopes for ${C} channels`);
+  const out = new Float64Array(x.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = activateScalar(x.data[i], act, Math.floor(i / (H * W)) % C);
+  return { shape: [N, C, H, W], data: out };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Random data
 
@@ -81,51 +130,88 @@ export function randomArray(length: number, rng: () => number, lo = -1, hi = 1):
 
 export type Conv2dOptions = {
   stride?: number | [number, number];
-  pad?: number | [number, number];
+  pad?: Padding;
   /** per Cout, added first */
   bias?: Float64Array;
   /** per Cout: y = y * scale + shift (folded BatchNorm), after bias */
   scale?: Float64Array;
   shift?: Float64Array;
-  /** same shape as the output; added before relu */
+  /** the output's N, H, W and at most its channels (channels it lacks add 0); added before the activation */
   residual?: Tensor64;
   relu?: boolean;
-  /** same shape as the output; added after relu */
+  /** applied after the residual (relu: true is 'relu') */
+  act?: Activation;
+  /** same shape as the output; added after the activation */
   addAfter?: Tensor64;
 };
 
-/** Output size of a conv / pool along one axis (PyTorch, floor mode). */
-export function convOutSize(inSize: number, k: number, stride: number, pad: number): number {
-  return Math.floor((inSize + 2 * pad - k) / stride) + 1;
+/** Output size of a conv / pool along one axis (floor mode); `padAfter` defaults to `pad`. */
+export function convOutSize(inSize: number, k: number, stride: number, pad: number, padAfter = pad): number {
+  return Math.floor((inSize + pad + padAfter - k) / stride) + 1;
+}
+
+/** Output size [OH, OW] of a window; throws on an empty output. */
+function windowOut(who: string, H: number, W: number, KH: number, KW: number, sh: number, sw: number, p: Pads): [number, number] {
+  const OH = convOutSize(H, KH, sh, p.top, p.bottom);
+  const OW = convOutSize(W, KW, sw, p.left, p.right);
+  if (OH < 1 || OW < 1) throw new Error(`${who}: empty output ${OH}x${OW}`);
+  return [OH, OW];
+}
+
+/** Strides, pads and output shape of a conv of x with w ([CO, *, KH, KW]); checks the epilogue operands. */
+function convGeometry(who: string, x: Tensor64, w: Tensor64, opts: Conv2dOptions) {
+  const [N, C, H, W] = dims4(x, `${who} x`);
+  const [CO, CI, KH, KW] = dims4(w, `${who} w`);
+  const [sh, sw] = pair(opts.stride, 1);
+  const p = padsOf(opts.pad);
+  const [OH, OW] = windowOut(who, H, W, KH, KW, sh, sw, p);
+  const outShape = [N, CO, OH, OW];
+  checkEpilogue(who, outShape, opts);
+  return { N, C, H, W, CO, CI, KH, KW, sh, sw, p, OH, OW, outShape };
+}
+
+/** Checks the epilogue's operands against output [N, CO, OH, OW]. */
+function checkEpilogue(who: string, outShape: number[], o: Conv2dOptions): void {
+  const CO = outShape[1];
+  for (const [name, v] of [['bias', o.bias], ['scale', o.scale], ['shift', o.shift], ['prelu', typeof o.act === 'object' ? o.act.prelu : undefined]] as const) {
+    if (v && v.length !== CO) throw new Error(`${who}: ${name} has ${v.length} entries, want ${CO}`);
+  }
+  const r = o.residual;
+  if (r && (r.shape.length !== 4 || r.shape[0] !== outShape[0] || r.shape[1] > CO || r.shape[2] !== outShape[2] || r.shape[3] !== outShape[3])) {
+    throw new Error(`${who}: residual shape [${r.shape}] does not fit output [${outShape}]`);
+  }
+  if (o.addAfter && !sameShape(o.addAfter.shape, outShape)) {
+    throw new Error(`${who}: addAfter shape [${o.addAfter.shape}] != output [${outShape}]`);
+  }
+  if (o.relu && o.act !== undefined && o.act !== 'relu') throw new Error(`${who}: relu and act disagree`);
+}
+
+/** In place on channel co of batch n: +bias, *scale +shift, +residual, activation, +addAfter. */
+function applyEpilogue(out: Float64Array, n: number, co: number, CO: number, plane: number, o: Conv2dOptions): void {
+  const b = o.bias ? o.bias[co] : 0;
+  const s = o.scale ? o.scale[co] : 1;
+  const t = o.shift ? o.shift[co] : 0;
+  const act: Activation = o.act ?? (o.relu ? 'relu' : 'none');
+  const r = o.residual;
+  const rBase = r && co < r.shape[1] ? (n * r.shape[1] + co) * plane : -1;
+  const oBase = (n * CO + co) * plane;
+  for (let i = 0; i < plane; i++) {
+    let v = (out[oBase + i] + b) * s + t;
+    if (r && rBase >= 0) v += r.data[rBase + i];
+    v = activateScalar(v, act, co);
+    if (o.addAfter) v += o.addAfter.data[oBase + i];
+    out[oBase + i] = v;
+  }
 }
 
 /**
- * 2-d convolution (cross-correlation, as PyTorch), zero padding.
+ * 2-d convolution (cross-correlation, as PyTorch), zero padding (per side if given so).
  * x: [N, Cin, H, W]; w: [Cout, Cin, KH, KW].
- * Epilogue order: +bias, *scale +shift, +residual, relu, +addAfter.
+ * Epilogue order: +bias, *scale +shift, +residual, activation, +addAfter.
  */
 export function conv2d(x: Tensor64, w: Tensor64, opts: Conv2dOptions = {}): Tensor64 {
-  const [N, C, H, W] = dims4(x, 'conv2d x');
-  const [CO, CI, KH, KW] = dims4(w, 'conv2d w');
+  const { N, C, H, W, CO, CI, KH, KW, sh, sw, p, OH, OW, outShape } = convGeometry('conv2d', x, w, opts);
   if (CI !== C) throw new Error(`conv2d: input has ${C} channels, weight expects ${CI}`);
-  const [sh, sw] = pair(opts.stride, 1);
-  const [ph, pw] = pair(opts.pad, 0);
-  const OH = convOutSize(H, KH, sh, ph);
-  const OW = convOutSize(W, KW, sw, pw);
-  if (OH < 1 || OW < 1) throw new Error(`conv2d: empty output ${OH}x${OW}`);
-  const checkVec = (v: Float64Array | undefined, name: string) => {
-    if (v && v.length !== CO) throw new Error(`conv2d: ${name} has ${v.length} entries, want ${CO}`);
-  };
-  checkVec(opts.bias, 'bias');
-  checkVec(opts.scale, 'scale');
-  checkVec(opts.shift, 'shift');
-  const outShape = [N, CO, OH, OW];
-  if (opts.residual && !sameShape(opts.residual.shape, outShape)) {
-    throw new Error(`conv2d: residual shape [${opts.residual.shape}] != output [${outShape}]`);
-  }
-  if (opts.addAfter && !sameShape(opts.addAfter.shape, outShape)) {
-    throw new Error(`conv2d: addAfter shape [${opts.addAfter.shape}] != output [${outShape}]`);
-  }
 
   const out = new Float64Array(N * CO * OH * OW);
   const xd = x.data;
@@ -139,12 +225,12 @@ export function conv2d(x: Tensor64, w: Tensor64, opts: Conv2dOptions = {}): Tens
           for (let kw = 0; kw < KW; kw++) {
             const wv = wd[((co * CI + ci) * KH + kh) * KW + kw];
             for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * sh - ph + kh;
+              const ih = oh * sh - p.top + kh;
               if (ih < 0 || ih >= H) continue;
               const xRow = xBase + ih * W;
               const oRow = oBase + oh * OW;
               for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * sw - pw + kw;
+                const iw = ow * sw - p.left + kw;
                 if (iw < 0 || iw >= W) continue;
                 out[oRow + ow] += wv * xd[xRow + iw];
               }
@@ -152,18 +238,40 @@ export function conv2d(x: Tensor64, w: Tensor64, opts: Conv2dOptions = {}): Tens
           }
         }
       }
-      // epilogue
-      const b = opts.bias ? opts.bias[co] : 0;
-      const s = opts.scale ? opts.scale[co] : 1;
-      const t = opts.shift ? opts.shift[co] : 0;
-      for (let i = oBase; i < oBase + OH * OW; i++) {
-        let v = out[i] + b;
-        v = v * s + t;
-        if (opts.residual) v += opts.residual.data[i];
-        if (opts.relu) v = v > 0 ? v : 0;
-        if (opts.addAfter) v += opts.addAfter.data[i];
-        out[i] = v;
+      applyEpilogue(out, n, co, CO, OH * OW, opts);
+    }
+  }
+  return { shape: outShape, data: out };
+}
+
+/**
+ * Depthwise convolution (PyTorch Conv2d with groups = C; TFLite DEPTHWISE_CONV_2D): output
+ * channel o = c * M + j convolves input channel c = floor(o / M) with filter w[o].
+ * x: [N, C, H, W]; w: [C*M, 1, KH, KW]. Same padding and epilogue as conv2d.
+ */
+export function depthwiseConv2d(x: Tensor64, w: Tensor64, opts: Conv2dOptions & { depthMultiplier?: number } = {}): Tensor64 {
+  const { N, C, H, W, CO, CI, KH, KW, sh, sw, p, OH, OW, outShape } = convGeometry('depthwiseConv2d', x, w, opts);
+  const M = opts.depthMultiplier ?? 1;
+  if (CI !== 1 || CO !== C * M) throw new Error(`depthwiseConv2d: weight [${w.shape}] does not fit ${C} channels x multiplier ${M}`);
+  const out = new Float64Array(N * CO * OH * OW);
+  for (let n = 0; n < N; n++) {
+    for (let co = 0; co < CO; co++) {
+      const xBase = (n * C + Math.floor(co / M)) * H * W;
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          let acc = 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = oh * sh - p.top + kh;
+            if (ih < 0 || ih >= H) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = ow * sw - p.left + kw;
+              if (iw >= 0 && iw < W) acc += w.data[(co * KH + kh) * KW + kw] * x.data[xBase + ih * W + iw];
+            }
+          }
+          out[((n * CO + co) * OH + oh) * OW + ow] = acc;
+        }
       }
+      applyEpilogue(out, n, co, CO, OH * OW, opts);
     }
   }
   return { shape: outShape, data: out };
@@ -258,12 +366,26 @@ export function sigmoid(x: Tensor64): Tensor64 {
   return mapT(x, sigmoidScalar);
 }
 
+/**
+ * a + b. A 4-d b may have fewer channels than a (TFLite's channel PAD on a shortcut): the
+ * channels it lacks add 0.
+ */
 export function add(a: Tensor64, b: Tensor64): Tensor64 {
-  if (!sameShape(a.shape, b.shape)) {
-    throw new Error(`add: shapes [${a.shape}] and [${b.shape}] differ`);
+  if (sameShape(a.shape, b.shape)) {
+    const out = new Float64Array(a.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = a.data[i] + b.data[i];
+    return { shape: [...a.shape], data: out };
   }
-  const out = new Float64Array(a.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = a.data[i] + b.data[i];
+  const [N, C, H, W] = dims4(a, 'add a');
+  const [nb, cb, hb, wb] = dims4(b, 'add b');
+  if (nb !== N || cb > C || hb !== H || wb !== W) throw new Error(`add: shapes [${a.shape}] and [${b.shape}] do not fit`);
+  const out = Float64Array.from(a.data);
+  const plane = H * W;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < cb; c++) {
+      for (let i = 0; i < plane; i++) out[(n * C + c) * plane + i] += b.data[(n * cb + c) * plane + i];
+    }
+  }
   return { shape: [...a.shape], data: out };
 }
 
@@ -299,20 +421,18 @@ export function avgPool2d(
   return { shape: [N, C, OH, OW], data: out };
 }
 
-/** PyTorch MaxPool2d(k, s, pad): floor mode, padding counts as -inf. */
+/** PyTorch MaxPool2d(k, s, pad), or TF's with SAME pads per side: floor mode, padding counts as -inf. */
 export function maxPool2d(
   x: Tensor64,
   k: number | [number, number],
   s?: number | [number, number],
-  pad: number | [number, number] = 0,
+  pad: Padding = 0,
 ): Tensor64 {
   const [N, C, H, W] = dims4(x, 'maxPool2d');
   const [kh, kw] = pair(k, 1);
   const [sh, sw] = s === undefined ? [kh, kw] : pair(s, 1);
-  const [ph, pw] = pair(pad, 0);
-  const OH = convOutSize(H, kh, sh, ph);
-  const OW = convOutSize(W, kw, sw, pw);
-  if (OH < 1 || OW < 1) throw new Error(`maxPool2d: empty output ${OH}x${OW}`);
+  const p = padsOf(pad);
+  const [OH, OW] = windowOut('maxPool2d', H, W, kh, kw, sh, sw, p);
   const out = new Float64Array(N * C * OH * OW);
   for (let nc = 0; nc < N * C; nc++) {
     const xBase = nc * H * W;
@@ -320,10 +440,10 @@ export function maxPool2d(
       for (let ow = 0; ow < OW; ow++) {
         let m = -Infinity;
         for (let i = 0; i < kh; i++) {
-          const ih = oh * sh - ph + i;
+          const ih = oh * sh - p.top + i;
           if (ih < 0 || ih >= H) continue;
           for (let j = 0; j < kw; j++) {
-            const iw = ow * sw - pw + j;
+            const iw = ow * sw - p.left + j;
             if (iw < 0 || iw >= W) continue;
             const v = x.data[xBase + ih * W + iw];
             if (v > m || Number.isNaN(v)) m = v;
@@ -350,7 +470,7 @@ export function globalAvgPool(x: Tensor64): Tensor64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bilinear resize (PyTorch F.interpolate(mode='bilinear', size=(outH, outW)))
+// Bilinear resize (PyTorch F.interpolate(mode='bilinear', size=(outH, outW)), TFLite RESIZE_BILINEAR)
 
 type Taps = { i0: Int32Array; i1: Int32Array; l1: Float64Array };
 
@@ -376,10 +496,36 @@ export function bilinearTaps(inSize: number, outSize: number, alignCorners: bool
   return { i0, i1, l1 };
 }
 
-export function bilinearResize(x: Tensor64, outH: number, outW: number, alignCorners: boolean): Tensor64 {
+/** TFLite RESIZE_BILINEAR modes: align_corners, half_pixel_centers, or neither ('asymmetric'). */
+export type ResizeCoordinates = 'alignCorners' | 'halfPixel' | 'asymmetric';
+
+/**
+ * Source taps along one axis as TFLite's reference kernel computes them (ComputeInterpolationValues):
+ * scale = align_corners && out > 1 ? (in - 1) / (out - 1) : in / out; v = (o + 0.5) * scale - 0.5
+ * with half_pixel_centers, else o * scale; lower = max(floor(v), 0), upper = min(ceil(v), in - 1),
+ * weight of upper = v - lower. No clamp of v itself: below 0 both taps are pixel 0 and the
+ * weights (1 - v, v) still sum to 1 on it, which is why this equals PyTorch's clamped form.
+ */
+export function tfliteBilinearTaps(inSize: number, outSize: number, mode: ResizeCoordinates): Taps {
+  const i0 = new Int32Array(outSize);
+  const i1 = new Int32Array(outSize);
+  const l1 = new Float64Array(outSize);
+  const scale = mode === 'alignCorners' && outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
+  for (let d = 0; d < outSize; d++) {
+    const v = mode === 'halfPixel' ? (d + 0.5) * scale - 0.5 : d * scale;
+    i0[d] = Math.max(Math.floor(v), 0);
+    i1[d] = Math.min(Math.ceil(v), inSize - 1);
+    l1[d] = v - i0[d];
+  }
+  return { i0, i1, l1 };
+}
+
+/** `mode`: PyTorch's align_corners flag, or a TFLite coordinate mode (tfliteBilinearTaps). */
+export function bilinearResize(x: Tensor64, outH: number, outW: number, mode: boolean | ResizeCoordinates): Tensor64 {
   const [N, C, H, W] = dims4(x, 'bilinearResize');
-  const ty = bilinearTaps(H, outH, alignCorners);
-  const tx = bilinearTaps(W, outW, alignCorners);
+  const taps = (i: number, o: number) => (typeof mode === 'boolean' ? bilinearTaps(i, o, mode) : tfliteBilinearTaps(i, o, mode));
+  const ty = taps(H, outH);
+  const tx = taps(W, outW);
   const out = new Float64Array(N * C * outH * outW);
   for (let nc = 0; nc < N * C; nc++) {
     const xBase = nc * H * W;

@@ -66,8 +66,8 @@ describe('npy', () => {
     expect(() => readNpy(new Uint8Array(20), 'x.npy')).toThrow('x.npy: not a supported .npy file: bad magic');
     const bad = writeNpy(a, [6]);
     const at = Buffer.from(bad).indexOf("'<f4'");
-    bad.set(new TextEncoder().encode("'<i4'"), at); // descr -> int32
-    expect(() => readNpy(bad, 'i.npy')).toThrow(/dtype <i4/);
+    bad.set(new TextEncoder().encode("'<i8'"), at); // descr -> int64
+    expect(() => readNpy(bad, 'i.npy')).toThrow(/dtype <i8/);
   });
 });
 

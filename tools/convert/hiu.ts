@@ -5,11 +5,16 @@
  *   hiu convert-mano <MANO_RIGHT.pkl|file.npz> -o <out.safetensors> [--side left|right]
  *   hiu infer --weights W --mano M --input <image|.npy> --out DIR [--right]
  *   hiu profile --weights W [--mano M] [--runs N] [--trace out.json] [--input-size S]
+ *   hiu inspect MODEL.tflite|MODEL.task
+ *   hiu run MODEL.tflite|MODEL.task --input X.npy [--input NAME=X.npy ...] --out DIR
+ *   hiu hands IMAGE... [--model full|lite] [--json OUT.json] [--num-hands N]
  */
 import { convertFile } from './convert.ts';
 import { convertManoFile } from './convertMano.ts';
 import { runInfer } from './infer.ts';
 import { runProfile } from './profile.ts';
+import { runInspect, runRun } from './tflite.ts';
+import { runHands } from './hands.ts';
 
 export type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
@@ -97,6 +102,9 @@ export const COMMANDS: Record<string, Command> = {
   'convert-mano': { summary: 'MANO model (.pkl / .npz) -> hand asset (.safetensors)', run: runConvertMano },
   infer: { summary: 'run HIU-DMTL + MANO on an image or .npy, write .npy outputs and result.json', run: runInfer },
   profile: { summary: 'per-layer GPU times, per-block totals, Chrome trace (--trace out.json)', run: runProfile },
+  inspect: { summary: 'a .tflite/.task model: inputs, outputs, ops, params, MACs, engine support', run: runInspect },
+  run: { summary: 'run a .tflite/.task model on .npy inputs (NHWC), write each output as .npy', run: runRun },
+  hands: { summary: "MediaPipe's trained hand models on images: hands, handedness, 21 keypoints, world landmarks", run: runHands },
 };
 
 function usage(): string {

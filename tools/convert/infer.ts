@@ -23,7 +23,7 @@ function fail(msg: string): never {
   throw new Error(msg);
 }
 
-function decodeImage(path: string): RgbaImage {
+export function decodeImage(path: string): RgbaImage {
   const bytes = readFileSync(path);
   const ext = extname(path).toLowerCase();
   try {

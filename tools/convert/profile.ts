@@ -16,13 +16,16 @@ import { buildHandGraph } from '../../src/model/pipeline.ts';
 import { hiuProfileBlocks } from '../../src/model/profileBlocks.ts';
 import { loadManoAsset } from '../../src/weights/mano.ts';
 import { headerLength, loadWeights, type HiuConfig } from '../../src/weights/index.ts';
+import { packageAsset } from './assets.ts';
 import { parseArgs } from './hiu.ts';
+import { profileTfliteModel } from './tflite.ts';
 
 export const PROFILE_USAGE =
   'usage: hiu profile --weights W.safetensors [--mano M.safetensors] [--runs N] [--trace out.json] [--input-size S]' +
-  ' [--method auto|timestamp|submit] [--top N] [--split-tasks]';
+  ' [--method auto|timestamp|submit] [--top N] [--split-tasks]\n' +
+  '       hiu profile --model MODEL.tflite|MODEL.task [--entry NAME] [--runs N] [--trace out.json] [--method ...] [--top N]';
 
-const DEFAULT_MANO = new URL('../../assets/hand-left.safetensors', import.meta.url).pathname;
+const DEFAULT_MANO = packageAsset('hand-left.safetensors');
 
 function fail(msg: string): never {
   throw new Error(msg);
@@ -144,8 +147,9 @@ export async function runProfile(argv: string[]): Promise<number> {
   const splitTasks = argv.includes('--split-tasks');
   const { positional, flags } = parseArgs(argv.filter((a) => a !== '--split-tasks'), {
     '--weights': 'weights', '--mano': 'mano', '--runs': 'runs', '--trace': 'trace', '--input-size': 'inputSize', '--method': 'method', '--top': 'top',
+    '--model': 'model', '--entry': 'entry',
   });
-  if (positional.length || !flags.get('weights')) fail(PROFILE_USAGE);
+  if (positional.length || !flags.get('weights') === !flags.get('model')) fail(PROFILE_USAGE);
   const runs = intFlag(flags, 'runs', 5, (n) => n >= 1 && n <= 1000, 'an integer from 1 to 1000');
   const inputSize = intFlag(flags, 'inputSize', undefined, (n) => n >= 32 && n % 32 === 0, 'a positive multiple of 32');
   const top = intFlag(flags, 'top', undefined, (n) => n >= 1, 'a positive integer');
@@ -157,10 +161,11 @@ export async function runProfile(argv: string[]): Promise<number> {
     const dir = dirname(resolve(trace));
     if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`--trace ${resolve(trace)}: folder ${dir} does not exist`);
   }
-  const r = await profileHandGraph({
-    weights: flags.get('weights')!, mano: flags.get('mano'), runs, inputSize, splitTasks, top,
-    method: methods[m as keyof typeof methods], log: (l) => process.stderr.write(l + '\n'),
-  });
+  const log = (l: string) => process.stderr.write(l + '\n');
+  const method = methods[m as keyof typeof methods];
+  const r = flags.get('model')
+    ? await profileTfliteModel({ model: flags.get('model')!, entry: flags.get('entry'), runs: runs!, method, top, log })
+    : await profileHandGraph({ weights: flags.get('weights')!, mano: flags.get('mano'), runs, inputSize, splitTasks, top, method, log });
   process.stdout.write(r.table);
   if (trace) {
     writeTrace(trace, r.report);

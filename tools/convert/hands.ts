@@ -1,0 +1,87 @@
+/**
+ * `hiu hands IMAGE... [--model full|lite] [--json OUT.json] [--num-hands N]`: MediaPipe's trained
+ * palm detector and hand landmark model (from the @mediapipe/hands package) on the engine, per
+ * image: the hands found, handedness, scores, 21 keypoints in image pixels, world landmarks (m).
+ */
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Engine } from '../../src/engine/index.ts';
+import { HandLandmarker, type LandmarkedHand } from '../../src/model/handLandmarker.ts';
+import { readTflite } from '../../src/weights/tflite.ts';
+import { loadMediapipeModel } from '../models/mediapipe.ts';
+import { parseArgs } from './hiu.ts';
+import { decodeImage } from './infer.ts';
+
+export const HANDS_USAGE = 'usage: hiu hands IMAGE.jpg|IMAGE.png ... [--model full|lite] [--json OUT.json] [--num-hands N]';
+
+const NAMES = [
+  'wrist', 'thumb_cmc', 'thumb_mcp', 'thumb_ip', 'thumb_tip', 'index_mcp', 'index_pip', 'index_dip', 'index_tip',
+  'middle_mcp', 'middle_pip', 'middle_dip', 'middle_tip', 'ring_mcp', 'ring_pip', 'ring_dip', 'ring_tip',
+  'pinky_mcp', 'pinky_pip', 'pinky_dip', 'pinky_tip',
+];
+
+function fail(msg: string): never {
+  throw new Error(msg);
+}
+
+const r = (v: number, d = 1) => Number(v.toFixed(d));
+
+export async function runHands(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv, { '--model': 'model', '--json': 'json', '--num-hands': 'numHands' });
+  if (!positional.length) fail(HANDS_USAGE);
+  const variant = flags.get('model') ?? 'full';
+  if (variant !== 'full' && variant !== 'lite') fail(`--model must be full or lite, not '${variant}'`);
+  const numHands = Number(flags.get('numHands') ?? 2);
+  if (!Number.isInteger(numHands) || numHands < 1 || numHands > 16) fail(`--num-hands must be an integer from 1 to 16, not '${flags.get('numHands')}'`);
+  const jsonPath = flags.get('json') ? resolve(flags.get('json')!) : undefined;
+  if (jsonPath && !existsSync(dirname(jsonPath))) fail(`--json ${jsonPath}: folder ${dirname(jsonPath)} does not exist`);
+  // Decode every image first: a file that is not an image fails before any GPU work.
+  const images = positional.map((p) => {
+    const path = resolve(p);
+    if (!existsSync(path) || !statSync(path).isFile()) fail(`${path}: no such file`);
+    return { path, img: decodeImage(path) };
+  });
+  const models = { palm: readTflite(loadMediapipeModel(`palm_detection_${variant}`), `palm_detection_${variant}.tflite`), landmark: readTflite(loadMediapipeModel(`hand_landmark_${variant}`), `hand_landmark_${variant}.tflite`) };
+  const engine = await Engine.create();
+  const results: { image: string; width: number; height: number; hands: ReturnType<typeof handJson>[] }[] = [];
+  try {
+    const lm = HandLandmarker.create(engine, models, { numHands });
+    for (const { path, img } of images) {
+      const t0 = performance.now();
+      const hands = await lm.detect(img);
+      const ms = performance.now() - t0;
+      process.stdout.write(`${path}: ${img.width}x${img.height}, ${hands.length} hand${hands.length === 1 ? '' : 's'} (${ms.toFixed(0)} ms)\n`);
+      for (const [i, h] of hands.entries()) {
+        process.stdout.write(`  hand ${i}: ${h.handedness.label} ${h.handedness.score.toFixed(3)}, presence ${h.presence.toFixed(3)}, palm ${h.palmScore.toFixed(3)}\n`);
+        for (const [k, p] of h.keypoints.entries()) {
+          const w = h.world[k];
+          process.stdout.write(`    ${NAMES[k].padEnd(11)} x ${p.x.toFixed(1).padStart(7)} y ${p.y.toFixed(1).padStart(7)}   world ${(w.x * 100).toFixed(2).padStart(6)} ${(w.y * 100).toFixed(2).padStart(6)} ${(w.z * 100).toFixed(2).padStart(6)} cm\n`);
+        }
+      }
+      results.push({ image: path, width: img.width, height: img.height, hands: hands.map(handJson) });
+    }
+    lm.dispose();
+  } finally {
+    engine.dispose();
+  }
+  if (jsonPath) {
+    const tmp = join(dirname(jsonPath), `.${basename(jsonPath)}.tmp-${process.pid}`);
+    try {
+      writeFileSync(tmp, JSON.stringify({ model: variant, images: results }, null, 1) + '\n');
+      renameSync(tmp, jsonPath);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+  return 0;
+}
+
+function handJson(h: LandmarkedHand) {
+  return {
+    handedness: h.handedness, presence: r(h.presence, 4), palmScore: r(h.palmScore, 4),
+    keypoints: h.keypoints.map((p, i) => ({ name: NAMES[i], x: r(p.x, 2), y: r(p.y, 2), z: r(p.z, 2) })),
+    normalized: h.normalized.map((p) => ({ x: r(p.x, 5), y: r(p.y, 5), z: r(p.z, 5) })),
+    world: h.world.map((p) => ({ x: r(p.x, 5), y: r(p.y, 5), z: r(p.z, 5) })),
+    region: { cx: r(h.region.cx), cy: r(h.region.cy), w: r(h.region.w), h: r(h.region.h), rotation: r(h.region.rotation, 4) },
+  };
+}
