@@ -31,12 +31,13 @@ function freePort(): Promise<number> {
 export async function startVite(app: string, mode: 'dev' | 'preview'): Promise<Served> {
   const port = await freePort();
   const args = [join(app, 'node_modules/vite/bin/vite.js'), ...(mode === 'preview' ? ['preview'] : []), '--host', '127.0.0.1', '--port', String(port), '--strictPort'];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: app, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: app, env: { ...cleanEnv(), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vite ${mode} did not start in 60 s:\n${log}`)), 60_000);
     const onData = (b: Buffer) => {
-      log += b.toString();
+      // Strip colour codes: with CI set, picocolors colours the port in vite's banner.
+      log += b.toString().replace(/\x1b\[[0-9;]*m/g, '');
       if (log.includes(`127.0.0.1:${port}`)) clearTimeout(timer), resolve();
     };
     child.stdout!.on('data', onData);

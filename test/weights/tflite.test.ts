@@ -7,6 +7,7 @@ import { openModelBundle, readModelBundle, readTflite, TfliteFormatError, type T
 import * as weights from '../../src/weights/index.ts';
 import { loadMediapipeModel, type MediapipeModelName } from '../../tools/models/mediapipe.ts';
 import { makeRng } from '../reference/cpu.ts';
+import { ACT, buildTflite, OP, OPTIONS, TYPE, type BModel } from './tfliteBuilder.ts';
 
 const bytesOf = new Map<MediapipeModelName, Uint8Array>();
 const real = (name: MediapipeModelName): Uint8Array => {
@@ -169,99 +170,30 @@ describe('.task bundles', () => {
 
 // ---- hand-built models: the paths the MediaPipe files do not take --------------------------------
 
-/** A field of a hand-built table: a scalar, a string, a vector or sub-tables; the index in the list is the field id. */
-type Field =
-  | { u8: number } | { i8: number } | { i32: number } | { u32: number } | { u64: number } | { f32: number }
-  | { str: string } | { i32s: number[] } | { bytes: Uint8Array } | { table: Fields } | { tables: Fields[] };
-type Fields = (Field | undefined)[];
-
-/** Lays out a FlatBuffer front to back (each referrer before what it points at, as uoffsets must be). */
-function buildFlatBuffer(root: Fields, ident = 'TFL3'): Uint8Array {
-  const out: number[] = [];
-  const align = (n: number) => {
-    while (out.length % n) out.push(0);
-  };
-  const put32 = (p: number, v: number) => {
-    for (let k = 0; k < 4; k++) out[p + k] = (v >>> (8 * k)) & 0xff;
-  };
-  const push = (n: number, v: number) => {
-    for (let k = 0; k < n; k++) out.push(k < 4 ? (v >>> (8 * k)) & 0xff : 0);
-  };
-  const table = (t: Fields): number => {
-    align(2);
-    const vt = out.length;
-    push(2, 4 + 2 * t.length);
-    push(2, 4 + 8 * t.length); // every field gets an 8-byte slot
-    t.forEach((f, i) => push(2, f ? 4 + 8 * i : 0));
-    align(8);
-    const tp = out.length;
-    push(4, tp - vt);
-    push(8 * t.length, 0);
-    const later: [number, Field][] = [];
-    t.forEach((f, i) => {
-      const p = tp + 4 + 8 * i;
-      if (!f) return;
-      const dv = new DataView(new ArrayBuffer(8));
-      if ('u8' in f) dv.setUint8(0, f.u8);
-      else if ('i8' in f) dv.setInt8(0, f.i8);
-      else if ('i32' in f) dv.setInt32(0, f.i32, true);
-      else if ('u32' in f) dv.setUint32(0, f.u32, true);
-      else if ('f32' in f) dv.setFloat32(0, f.f32, true);
-      else if ('u64' in f) dv.setBigUint64(0, BigInt(f.u64), true);
-      else return later.push([p, f]);
-      for (let k = 0; k < 8; k++) out[p + k] = dv.getUint8(k);
-    });
-    for (const [p, f] of later) put32(p, child(f) - p);
-    return tp;
-  };
-  const child = (f: Field): number => {
-    align(16);
-    const p = out.length;
-    if ('str' in f) {
-      const b = new TextEncoder().encode(f.str);
-      push(4, b.length), out.push(...b, 0);
-    } else if ('i32s' in f) {
-      push(4, f.i32s.length);
-      for (const v of f.i32s) push(4, v);
-    } else if ('bytes' in f) {
-      push(4, f.bytes.length), out.push(...f.bytes);
-    } else if ('table' in f) {
-      return table(f.table);
-    } else if ('tables' in f) {
-      push(4, f.tables.length);
-      push(4 * f.tables.length, 0);
-      f.tables.forEach((t, i) => put32(p + 4 + 4 * i, table(t) - (p + 4 + 4 * i)));
-    }
-    return p;
-  };
-  push(4, 0);
-  out.push(...[...ident].map((c) => c.charCodeAt(0)));
-  put32(0, table(root));
-  return new Uint8Array(out);
-}
-
 const f16Bytes = (v: number[]) => new Uint8Array(f32ToF16(new Float32Array(v)).buffer);
-const tensor = (name: string, shape: number[], type: number, buffer = 0, quant?: Fields): Fields =>
-  [{ i32s: shape }, { i8: type }, { u32: buffer }, { str: name }, quant && { table: quant }];
-const opcode = (code: number, custom?: string): Fields => [{ i8: Math.min(code, 127) }, custom === undefined ? undefined : { str: custom }, { i32: 1 }, { i32: code }];
-const operator = (code: number, inputs: number[], outputs: number[], optType = 0, opts?: Fields): Fields =>
-  [{ u32: code }, { i32s: inputs }, { i32s: outputs }, optType ? { u8: optType } : undefined, opts && { table: opts }];
 
 /**
  * y = relu6(x + dequantize(w16)): x [1,4] f32 input, w16 [4] f16 constant (buffer 1), w [4] f32.
- * `edit` changes the parts before they are laid out.
+ * `edit` changes the model before it is laid out.
  */
-function tinyModel(edit: (p: { tensors: Fields[]; ops: Fields[]; codes: Fields[]; buffers: Fields[]; subgraphs: Fields[] }) => void = () => {}): Uint8Array {
-  const parts = {
-    tensors: [tensor('x', [1, 4], 0), tensor('w16', [4], 1, 1), tensor('w', [4], 0), tensor('y', [1, 4], 0)],
-    ops: [operator(0, [1], [2]), operator(1, [0, 2], [3], 11, [{ i8: 3 }])],
-    codes: [opcode(6), opcode(0)],
-    buffers: [[], [{ bytes: f16Bytes([0.5, -1, 2, 65504]) }]] as Fields[],
-    subgraphs: [] as Fields[],
+function tinyModel(edit: (m: BModel) => void = () => {}): Uint8Array {
+  const m: BModel = {
+    tensors: [
+      { name: 'x', shape: [1, 4] },
+      { name: 'w16', shape: [4], type: TYPE.FLOAT16, data: f16Bytes([0.5, -1, 2, 65504]) },
+      { name: 'w', shape: [4] },
+      { name: 'y', shape: [1, 4] },
+    ],
+    ops: [
+      { code: OP.DEQUANTIZE, inputs: [1], outputs: [2] },
+      { code: OP.ADD, inputs: [0, 2], outputs: [3], optionsType: OPTIONS.Add, options: [[0, 'i8', ACT.RELU6]] },
+    ],
+    inputs: [0],
+    outputs: [3],
+    description: 'tiny',
   };
-  edit(parts);
-  const sg: Fields = [{ tables: parts.tensors }, { i32s: [0] }, { i32s: [3] }, { tables: parts.ops }, { str: 'main' }];
-  return buildFlatBuffer([{ u32: 3 }, { tables: parts.codes }, { tables: [sg, ...parts.subgraphs] }, { str: 'tiny' }, { tables: parts.buffers }]);
+  edit(m);
+  return buildTflite(m);
 }
 
 describe('hand-built models', () => {
@@ -278,8 +210,13 @@ describe('hand-built models', () => {
 
   it('opcodes: builtin_code past 127, CUSTOM:<code>, unknown codes; ops without options get defaults', () => {
     const m = readTflite(tinyModel((p) => {
-      p.codes.push(opcode(150), opcode(32, 'MyOp'), opcode(250), opcode(3));
-      p.ops.push(operator(2, [3], [3]), operator(3, [3], [3]), operator(4, [3], [3]), operator(5, [3, -1], [3]));
+      // Opcodes 2..5 in order of first use: GELU (150), CUSTOM 'MyOp', 250, CONV_2D.
+      p.ops.push(
+        { code: 150, inputs: [3], outputs: [3] },
+        { code: 32, custom: 'MyOp', inputs: [3], outputs: [3] },
+        { code: 250, inputs: [3], outputs: [3] },
+        { code: OP.CONV_2D, inputs: [3, -1], outputs: [3] },
+      );
     }), 'ops.tflite');
     expect(m.ops.map((o) => o.opcode)).toEqual(['ADD', 'GELU', 'CUSTOM:MyOp', 'BUILTIN_250', 'CONV_2D']);
     expect(m.ops[4].inputs).toEqual([3, -1]);
@@ -288,10 +225,12 @@ describe('hand-built models', () => {
 
   it('records what it cannot give faithfully in problems', () => {
     const m = readTflite(tinyModel((p) => {
-      p.subgraphs.push([{ tables: [] }]);
-      p.tensors.push(tensor('q', [2], 9, 2, [undefined, undefined, { i32s: [0x3f800000] }]), tensor('i64', [1], 4, 3));
-      p.buffers.push([{ bytes: new Uint8Array(2) }], [{ bytes: new Uint8Array(8) }]);
-      p.ops.push(operator(1, [3, 3], [3], 5, [])); // ADD carrying Pool2DOptions
+      p.extraSubgraphs = 1;
+      p.tensors.push(
+        { name: 'q', shape: [2], type: TYPE.INT8, data: new Uint8Array(2), quantized: true }, // buffer 2
+        { name: 'i64', shape: [1], type: 4, data: new Uint8Array(8) }, // INT64, buffer 3
+      );
+      p.ops.push({ code: OP.ADD, inputs: [3, 3], outputs: [3], optionsType: OPTIONS.Pool2D, options: [] }); // ADD carrying Pool2DOptions
     }), 'odd.tflite');
     expect(m.tensors[4].quantized).toBe(true);
     expect(m.problems).toEqual([
@@ -304,7 +243,7 @@ describe('hand-built models', () => {
   });
 
   it('reads Buffer.offset/size data outside the FlatBuffer, and checks it', () => {
-    const withOffset = (offset: number, size: number) => tinyModel((p) => (p.buffers[1] = [undefined, { u64: offset }, { u64: size }]));
+    const withOffset = (offset: number, size: number) => tinyModel((p) => (p.tensors[1] = { ...p.tensors[1], data: undefined, external: { offset, size } }));
     const len = withOffset(0, 0).length;
     const ok = new Uint8Array(len + 8);
     ok.set(withOffset(len, 8));
@@ -316,17 +255,17 @@ describe('hand-built models', () => {
   });
 
   it('rejects constants whose byte length does not match the shape, and bad indices', () => {
-    const short = tinyModel((p) => (p.buffers[1] = [{ bytes: f16Bytes([1, 2, 3]) }]));
+    const short = tinyModel((p) => (p.tensors[1].data = f16Bytes([1, 2, 3])));
     expect(formatError(() => readTflite(short, 't.tflite'), 't.tflite').message).toBe("t.tflite: Tensor[1] 'w16': Buffer[1] holds 6 bytes, but shape [4] of float16 needs 8");
-    const idx = tinyModel((p) => (p.ops[1] = operator(1, [0, 99], [3])));
+    const idx = tinyModel((p) => (p.ops[1] = { code: OP.ADD, inputs: [0, 99], outputs: [3] }));
     expect(formatError(() => readTflite(idx, 't.tflite'), 't.tflite').message).toBe('t.tflite: Operator[1].inputs: tensor index 99 out of range (4 tensors)');
-    const code = tinyModel((p) => (p.ops[1] = operator(7, [0, 2], [3])));
+    const code = tinyModel((p) => (p.ops[1] = { code: OP.ADD, opcodeIndex: 7, inputs: [0, 2], outputs: [3] }));
     expect(formatError(() => readTflite(code, 't.tflite'), 't.tflite').message).toMatch(/Operator\[1\]\.opcode_index: 7 out of range/);
-    const buf = tinyModel((p) => (p.tensors[0] = tensor('x', [1, 4], 0, 5)));
+    const buf = tinyModel((p) => (p.tensors[0] = { name: 'x', shape: [1, 4], buffer: 5 }));
     expect(formatError(() => readTflite(buf, 't.tflite'), 't.tflite').message).toMatch(/Tensor\[0\]\.buffer: buffer index 5 out of range \(2 buffers\)/);
-    const shape = tinyModel((p) => (p.tensors[2] = tensor('w', [2, 2], 0)));
+    const shape = tinyModel((p) => (p.tensors[2] = { name: 'w', shape: [2, 2] }));
     expect(formatError(() => readTflite(shape, 't.tflite'), 't.tflite').message).toMatch(/Operator\[0\] DEQUANTIZE: input tensor 1 'w16' has shape \[4\] but output tensor 2 'w' has \[2,2\]/);
-    const utf8 = tinyModel((p) => (p.tensors[0] = tensor('x\u00e9', [1, 4], 0)));
+    const utf8 = tinyModel((p) => (p.tensors[0] = { name: 'x\u00e9', shape: [1, 4] }));
     utf8[find(utf8, [0x78, 0xc3, 0xa9]) + 1] = 0xff; // 'é' is c3 a9: break its lead byte
     expect(formatError(() => readTflite(utf8, 't.tflite'), 't.tflite').message).toMatch(/Tensor\[0\]\.name: string at byte \d+ is not valid UTF-8/);
   });

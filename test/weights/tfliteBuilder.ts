@@ -23,6 +23,10 @@ export interface BTensor {
   data?: Uint8Array;
   /** Attach quantization parameters (scale 0.5, zero point 0). */
   quantized?: boolean;
+  /** The tensor's own buffer holds Buffer.offset/size (data outside the FlatBuffer) instead of data. */
+  external?: { offset: number; size: number };
+  /** Write this buffer index as-is (it may be out of range) instead of giving the tensor its own buffer. */
+  buffer?: number;
 }
 
 export interface BOp {
@@ -32,6 +36,10 @@ export interface BOp {
   optionsType?: number;
   /** Fields of the options table: [field id, scalar type, value] or [field id, 'i32[]', values]. */
   options?: ([number, 'u8' | 'i8' | 'i32' | 'f32', number] | [number, 'i32[]', number[]])[];
+  /** OperatorCode.custom_code (with code 32, CUSTOM). */
+  custom?: string;
+  /** Write this opcode_index as-is (it may be out of range) instead of the index of `code`. */
+  opcodeIndex?: number;
 }
 
 export interface BModel {
@@ -42,6 +50,8 @@ export interface BModel {
   /** Adds empty extra subgraphs (the reader supports subgraph 0 only). */
   extraSubgraphs?: number;
   version?: number;
+  /** Model.description; 'synthetic test model' by default. */
+  description?: string;
 }
 
 export const f32Bytes = (v: ArrayLike<number>) => new Uint8Array(Float32Array.from(v).buffer);
@@ -51,12 +61,15 @@ export function buildTflite(m: BModel): Uint8Array {
   const b = new FlatBufferBuilder();
   // Buffer 0 is the empty sentinel; constant tensor i gets its own buffer.
   const bufferIndex: number[] = [];
-  const bufferData: (Uint8Array | null)[] = [null];
+  const bufferData: (Pick<BTensor, 'data' | 'external'> | null)[] = [null];
   for (const t of m.tensors) {
-    bufferIndex.push(t.data ? bufferData.length : 0);
-    if (t.data) bufferData.push(t.data);
+    const own = t.buffer === undefined && (t.data || t.external);
+    bufferIndex.push(t.buffer ?? (own ? bufferData.length : 0));
+    if (own) bufferData.push(t);
   }
-  const buffers = bufferData.map((d) => b.table(d ? [{ id: 0, ref: b.vector('u8', d) }] : []));
+  const buffers = bufferData.map((d) => b.table(
+    d?.external ? [{ id: 1, type: 'u64', value: d.external.offset }, { id: 2, type: 'u64', value: d.external.size }]
+      : d?.data ? [{ id: 0, ref: b.vector('u8', d.data) }] : []));
   const tensors = m.tensors.map((t, i) => {
     const fields: Field[] = [
       { id: 0, ref: b.vector('i32', t.shape) },
@@ -67,10 +80,14 @@ export function buildTflite(m: BModel): Uint8Array {
     if (t.quantized) fields.push({ id: 4, ref: b.table([{ id: 2, ref: b.vector('f32', [0.5]) }, { id: 3, ref: b.vector('u64', [0]) }]) });
     return b.table(fields);
   });
-  const codes = [...new Set(m.ops.map((o) => o.code))];
+  // One OperatorCode per distinct (code, custom_code), in order of first use.
+  const codeKey = (o: BOp) => (o.custom === undefined ? `${o.code}` : `${o.code}:${o.custom}`);
+  const codeOps = new Map<string, BOp>();
+  for (const o of m.ops) if (!codeOps.has(codeKey(o))) codeOps.set(codeKey(o), o);
+  const codes = [...codeOps.keys()];
   const ops = m.ops.map((o) => {
     const fields: Field[] = [
-      { id: 0, type: 'u32', value: codes.indexOf(o.code) },
+      { id: 0, type: 'u32', value: o.opcodeIndex ?? codes.indexOf(codeKey(o)) },
       { id: 1, ref: b.vector('i32', o.inputs) },
       { id: 2, ref: b.vector('i32', o.outputs) },
     ];
@@ -90,12 +107,17 @@ export function buildTflite(m: BModel): Uint8Array {
       { id: 4, ref: b.string('main') },
     ] : [{ id: 4, ref: b.string('extra') }]);
   const subgraphs = [subgraph(true), ...Array.from({ length: m.extraSubgraphs ?? 0 }, () => subgraph(false))];
-  const opcodes = codes.map((c) => b.table([{ id: 0, type: 'i8', value: Math.min(c, 127) }, { id: 2, type: 'i32', value: 1 }, { id: 3, type: 'i32', value: c }]));
+  const opcodes = [...codeOps.values()].map(({ code: c, custom }) => b.table([
+    { id: 0, type: 'i8', value: Math.min(c, 127) },
+    ...(custom === undefined ? [] : [{ id: 1, ref: b.string(custom) }]),
+    { id: 2, type: 'i32', value: 1 },
+    { id: 3, type: 'i32', value: c },
+  ]));
   const model = b.table([
     { id: 0, type: 'u32', value: m.version ?? 3 },
     { id: 1, ref: b.refs(opcodes) },
     { id: 2, ref: b.refs(subgraphs) },
-    { id: 3, ref: b.string('synthetic test model') },
+    { id: 3, ref: b.string(m.description ?? 'synthetic test model') },
     { id: 4, ref: b.refs(buffers) },
   ]);
   return b.finish(model, 'TFL3');
