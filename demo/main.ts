@@ -1,10 +1,18 @@
 /**
- * The demo page: loads the bundled defaults (untrained small network + our hand asset) or files
- * the user picks, runs the estimator on the sample image, a picked image or the webcam, and
- * draws the image, the mask / skeleton / keypoint overlay (2-D canvas), the MANO mesh (WebGPU
- * render pipeline) and the profiler. State for tests is left on `window.__demo`.
+ * The demo page. By default the trained pipeline (MediaPipe's palm and landmark models on our
+ * kernels, `createHandEstimator()`) on the bundled photos, a picked image or the webcam: keypoints,
+ * skeleton, handedness, the fitted hand mesh, per-stage timings and the per-layer profiler.
+ * HIU-DMTL mode comes up when HIU-DMTL weights are loaded (file picker, or the bundled untrained
+ * demo network): mask / skeleton / keypoint overlay and the MANO mesh (WebGPU render pipeline).
+ * State for tests is left on `window.__demo`.
  */
-import { createHandEstimator, EngineError, type HandEstimate, type HandEstimator, type HandImageSource } from '../src/index.ts';
+import {
+  createHandEstimator, EngineError, loadManoAsset, type Hand, type HandEstimate, type HandEstimator, type HandImageSource, type HandModelVariant,
+  type MediaPipeHandEstimator,
+} from '../src/index.ts';
+import { prefixBlocks } from '../src/engine/profileReport.ts';
+import { hiuProfileBlocks } from '../src/model/profileBlocks.ts';
+import { drawHands } from './handsView.ts';
 import { acquireDevice } from '../src/engine/index.ts';
 import { ManoSliders } from './manoSliders.ts';
 import { MeshRenderer, vertexBuffer, type PresentMode } from './meshRenderer.ts';
@@ -14,8 +22,14 @@ import { drawSampleHand } from './sample.ts';
 
 interface DemoState {
   state: 'loading' | 'ready' | 'error' | 'no-webgpu';
+  /** 'mediapipe': the trained models (default); 'hiu-dmtl': HIU-DMTL weights loaded. */
+  mode: 'mediapipe' | 'hiu-dmtl';
   error?: string;
   runs: number;
+  /** Trained mode: hands found in the last image, with handedness and fit error. */
+  hands?: { label: string; score: number; fitErrorMm: number | null }[];
+  /** Frames the webcam loop has processed. */
+  webcamFrames: number;
   layers: number;
   profileRows: number;
   last?: { keypoints: { x: number; y: number; color: [number, number, number] }[]; imageWidth: number; imageHeight: number; ms: number };
@@ -25,7 +39,7 @@ declare global {
     __demo: DemoState;
   }
 }
-window.__demo = { state: 'loading', runs: 0, layers: 0, profileRows: 0 };
+window.__demo = { state: 'loading', mode: 'mediapipe', runs: 0, layers: 0, profileRows: 0, webcamFrames: 0 };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const imageCanvas = $<HTMLCanvasElement>('image-canvas');
@@ -48,6 +62,9 @@ const DEFAULT_HAND = new URL('defaults/hand-left.safetensors', location.href).hr
 let device: GPUDevice;
 let gpuContext: Awaited<ReturnType<typeof acquireDevice>> | null = null;
 let estimator: HandEstimator | null = null;
+/** The trained pipeline; null in HIU-DMTL mode. */
+let trained: MediaPipeHandEstimator | null = null;
+let variant: HandModelVariant = 'full';
 let weightsSource: string | File = DEFAULT_WEIGHTS;
 let handSource: string | File = DEFAULT_HAND;
 let renderer: MeshRenderer | null = null;
@@ -74,7 +91,67 @@ function clearError(): void {
 }
 
 function setEnabled(on: boolean): void {
-  for (const id of ['sample-btn', 'image-file', 'webcam-btn', 'profile-btn']) ($(id) as HTMLButtonElement | HTMLInputElement).disabled = !on;
+  for (const el of document.querySelectorAll<HTMLButtonElement | HTMLInputElement>('.photo-btn, #sample-btn, #image-file, #webcam-btn, #profile-btn')) el.disabled = !on;
+}
+
+/** Shows the controls of one mode. */
+function setMode(mode: DemoState['mode']): void {
+  window.__demo.mode = mode;
+  for (const el of document.querySelectorAll<HTMLElement>('[data-mode]')) el.classList.toggle('hidden', el.dataset.mode !== mode);
+  $<HTMLSelectElement>('model-select').value = mode === 'hiu-dmtl' ? 'hiu-dmtl' : variant;
+}
+
+const progressText = (p: { phase: string; loaded: number; total?: number }) =>
+  p.phase === 'compile' ? 'compiling GPU pipelines…' : p.phase === 'ready' ? 'ready' : `loading ${p.phase}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`;
+
+/** Runs and profiles in flight: models are disposed only after they finish. */
+const inFlight = new Set<Promise<unknown>>();
+function track<T>(p: Promise<T>): Promise<T> {
+  inFlight.add(p);
+  void p.finally(() => inFlight.delete(p)).catch(() => {});
+  return p;
+}
+
+async function disposeModels(): Promise<void> {
+  await Promise.allSettled([...inFlight]);
+  const [a, b] = [estimator, trained];
+  estimator = null;
+  trained = null;
+  await a?.dispose();
+  await b?.dispose();
+}
+
+/** The trained pipeline with the models shipped with the library (full or lite). */
+async function loadTrained(): Promise<void> {
+  setEnabled(false);
+  clearError();
+  window.__demo.state = 'loading';
+  await disposeModels();
+  setMode('mediapipe');
+  status.textContent = 'loading the trained models…';
+  progress.value = 0;
+  try {
+    trained = await createHandEstimator({ model: variant, device, onProgress: (p) => ((progress.value = p.fraction), (status.textContent = progressText(p))) });
+  } catch (e) {
+    window.__demo.state = 'error';
+    status.textContent = 'failed';
+    showError(e, 'Could not load the trained models');
+    return;
+  }
+  const i = trained.info;
+  window.__demo.layers = i.dispatches.palm + i.dispatches.landmark;
+  renderer?.dispose();
+  renderer = null;
+  if (!sliders) sliders = await ManoSliders.create(device, await loadManoAsset(DEFAULT_HAND), $<HTMLCanvasElement>('mano-canvas'), $('sliders'), PRESENT);
+  showInfo([
+    ['models', `MediaPipe ${variant}: ${i.files.palm.split('/').pop()} + ${i.files.landmark.split('/').pop()} (Apache-2.0, from npm @mediapipe/hands)`],
+    ['hand mesh', 'our licence-free hand model, fitted to each hand\'s world landmarks'],
+    ['dispatches', `${i.dispatches.palm} palm + ${i.dispatches.landmark} landmark per image`],
+    ['adapter', `${i.adapter.vendor} ${i.adapter.architecture} ${i.adapter.description}`.trim() || 'unknown'],
+    ['timestamp-query', i.timestampQuery ? 'yes' : 'no (profiler falls back to per-layer submits)'],
+  ]);
+  window.__demo.state = 'ready';
+  setEnabled(true);
 }
 
 function showInfo(rows: [string, string][]): void {
@@ -88,13 +165,13 @@ function showInfo(rows: [string, string][]): void {
   }
 }
 
+/** HIU-DMTL mode: converted weights (or the bundled untrained demo network) and a hand asset. */
 async function loadModel(): Promise<void> {
   setEnabled(false);
   clearError();
   window.__demo.state = 'loading';
-  const old = estimator;
-  estimator = null;
-  await old?.dispose();
+  await disposeModels();
+  setMode('hiu-dmtl');
   const isDefault = weightsSource === DEFAULT_WEIGHTS;
   $('untrained').classList.toggle('hidden', !isDefault);
   status.textContent = 'loading weights…';
@@ -104,10 +181,7 @@ async function loadModel(): Promise<void> {
       weights: weightsSource,
       hand: handSource,
       device,
-      onProgress: (p) => {
-        progress.value = p.fraction;
-        status.textContent = p.phase === 'compile' ? 'compiling GPU pipelines…' : p.phase === 'ready' ? 'ready' : `loading ${p.phase}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`;
-      },
+      onProgress: (p) => ((progress.value = p.fraction), (status.textContent = progressText(p))),
     });
   } catch (e) {
     window.__demo.state = 'error';
@@ -158,53 +232,108 @@ function sourceSize(s: HandImageSource): [number, number] {
   return [x.width, x.height];
 }
 
-async function run(source: HandImageSource): Promise<HandEstimate | null> {
-  if (!estimator || busy) return null;
-  busy = true;
-  try {
-    const [w, h] = sourceSize(source);
-    sizeCanvases(w, h);
-    const ctx = imageCanvas.getContext('2d')!;
-    ctx.drawImage(source as CanvasImageSource, 0, 0, w, h);
-    const hand = ($('hand-side') as HTMLSelectElement).value as 'left' | 'right';
-    const t0 = performance.now();
-    const r = await estimator.estimate(source, { hand });
-    const ms = performance.now() - t0;
-    const drawn = drawOverlay(overlayCanvas.getContext('2d')!, r, { mask: $<HTMLInputElement>('show-mask').checked, skeleton: $<HTMLInputElement>('show-skeleton').checked });
-    if ($<HTMLInputElement>('show-mesh').checked && r.vertices && renderer) {
-      vertices = vertexBuffer(device, r.vertices, vertices);
-      // CPU vertices of a right hand are already mirrored back, so tx flips with them.
-      const camera = [r.camera[0], hand === 'right' ? -r.camera[1] : r.camera[1], r.camera[2]];
-      await renderer.render(vertices, { camera, crop: r.crop, imageWidth: w, imageHeight: h });
-    } else await renderer?.render(null);
-    window.__demo.runs++;
-    window.__demo.last = { keypoints: drawn, imageWidth: w, imageHeight: h, ms };
-    const conf = r.keypoints.filter((k) => k.confident).length;
-    status.textContent = `estimate: ${ms.toFixed(1)} ms (upload, GPU crop + network + MANO, readback); ${conf}/21 keypoints confident`;
-    lastRunError = null;
-    return r;
-  } catch (e) {
-    lastRunError = e;
-    showError(e, 'Could not run this image');
-    return null;
-  } finally {
-    busy = false;
-  }
+/** The image drawn on the bottom canvas, every canvas sized to it; returns its size. */
+function showImage(source: HandImageSource): [number, number] {
+  const [w, h] = sourceSize(source);
+  sizeCanvases(w, h);
+  imageCanvas.getContext('2d')!.drawImage(source as CanvasImageSource, 0, 0, w, h);
+  return [w, h];
 }
 
-async function profile(): Promise<void> {
-  if (!estimator) return;
+/** Trained mode: every hand in the image, drawn over it; per-stage times under the image. */
+async function runTrained(est: MediaPipeHandEstimator, source: HandImageSource): Promise<Hand[]> {
+  const [w, h] = showImage(source);
+  const t0 = performance.now();
+  const hands = await est.estimateHands(source, webcam ? { timestamp: performance.now() } : {});
+  const ms = performance.now() - t0;
+  const drawn = drawHands(overlayCanvas.getContext('2d')!, hands, { mesh: $<HTMLInputElement>('show-mesh').checked, skeleton: $<HTMLInputElement>('show-skeleton').checked });
+  window.__demo.runs++;
+  window.__demo.hands = hands.map((x) => ({ label: x.handedness.label, score: x.handedness.score, fitErrorMm: x.mesh?.fitErrorMm.mean ?? null }));
+  if (drawn.length) window.__demo.last = { keypoints: drawn[0], imageWidth: w, imageHeight: h, ms };
+  const t = est.lastTimings;
+  const f = (v: number) => `${v.toFixed(1)} ms`;
+  status.textContent = `${hands.length ? hands.map((x) => `${x.handedness.label} hand`).join(', ') : 'no hand found'} in ${f(ms)}`;
+  $('timings').textContent =
+    `Per stage: palm detector ${t.palm === null ? 'skipped (tracking the hand from the last frame)' : f(t.palm)}, ` +
+    `hand landmarks ${f(t.landmark)}, mesh fit and skinning ${f(t.mesh)}, image upload ${f(t.upload)}.`;
+  return hands;
+}
+
+/** HIU-DMTL mode: one hand crop; keypoints, mask and mesh drawn over it. */
+async function runHiu(est: HandEstimator, source: HandImageSource): Promise<HandEstimate> {
+  const [w, h] = showImage(source);
+  const hand = ($('hand-side') as HTMLSelectElement).value as 'left' | 'right';
+  const t0 = performance.now();
+  const r = await est.estimate(source, { hand });
+  const ms = performance.now() - t0;
+  const drawn = drawOverlay(overlayCanvas.getContext('2d')!, r, { mask: $<HTMLInputElement>('show-mask').checked, skeleton: $<HTMLInputElement>('show-skeleton').checked });
+  if ($<HTMLInputElement>('show-mesh').checked && r.vertices && renderer) {
+    vertices = vertexBuffer(device, r.vertices, vertices);
+    // CPU vertices of a right hand are already mirrored back, so tx flips with them.
+    const camera = [r.camera[0], hand === 'right' ? -r.camera[1] : r.camera[1], r.camera[2]];
+    await renderer.render(vertices, { camera, crop: r.crop, imageWidth: w, imageHeight: h });
+  } else await renderer?.render(null);
+  window.__demo.runs++;
+  window.__demo.last = { keypoints: drawn, imageWidth: w, imageHeight: h, ms };
+  const conf = r.keypoints.filter((k) => k.confident).length;
+  $('timings').textContent = '';
+  status.textContent = `estimate: ${ms.toFixed(1)} ms (upload, GPU crop + network + MANO, readback); ${conf}/21 keypoints confident`;
+  return r;
+}
+
+/**
+ * Runs the current model on `source`, one run at a time (a call while one runs returns null). A
+ * failure is shown and kept in lastRunError, which the webcam loop counts.
+ */
+function run(source: HandImageSource): Promise<HandEstimate | Hand[] | null> {
+  const [mp, hiu] = [trained, estimator];
+  if (busy || !(mp || hiu)) return Promise.resolve(null);
+  busy = true;
+  const work = (async () => {
+    try {
+      const r = mp ? await runTrained(mp, source) : await runHiu(hiu!, source);
+      lastRunError = null;
+      return r;
+    } catch (e) {
+      lastRunError = e;
+      showError(e, 'Could not run this image');
+      return null;
+    } finally {
+      busy = false;
+    }
+  })();
+  return track(work);
+}
+
+function profile(): Promise<void> {
+  return track(profileNow());
+}
+
+async function profileNow(): Promise<void> {
+  const hiu = estimator;
+  const est = trained ?? hiu;
+  if (!est) return;
   status.textContent = 'profiling…';
+  window.__demo.profileRows = 0;
   try {
-    const p = await estimator.profile();
+    const p = await est.profile();
     if (!gpuContext) return;
-    renderProfile($('profile'), p, estimator.info.config);
+    const blocks = hiu ? hiuProfileBlocks(hiu.info.config, { splitTasks: true }) : prefixBlocks({ 'palm detector': 'palm.', 'hand landmarks': 'landmark.' });
+    renderProfile($('profile'), p, blocks);
     window.__demo.profileRows = document.querySelectorAll('#profile-table tbody tr').length;
     status.textContent = `profiled ${p.layers.length} layers (${p.method})`;
   } catch (e) {
     status.textContent = 'profiling failed';
     showError(e, 'Profiling failed');
   }
+}
+
+/** A bundled photo (demo/public/defaults/photos: fingerpose 0.1.0's, MIT). */
+async function photo(name: string): Promise<HTMLImageElement> {
+  const img = new Image();
+  img.src = new URL(`defaults/photos/${name}`, location.href).href;
+  await img.decode();
+  return img;
 }
 
 function sample(): HTMLCanvasElement {
@@ -217,6 +346,7 @@ async function stopWebcam(): Promise<void> {
   if (!webcam) return;
   for (const t of webcam.stream.getTracks()) t.stop();
   webcam = null;
+  trained?.setRunningMode('image');
   $('webcam-btn').textContent = 'Webcam';
 }
 
@@ -232,6 +362,8 @@ async function startWebcam(): Promise<void> {
   video.srcObject = stream;
   await video.play();
   webcam = { video, stream };
+  // Video mode: hands are tracked from frame to frame, the palm detector runs only when one is lost.
+  trained?.setRunningMode('video');
   $('webcam-btn').textContent = 'Stop webcam';
   // A frame that fails usually means every frame will (e.g. the browser cannot copy this
   // camera's frames to the GPU): stop after a few in a row instead of failing at frame rate.
@@ -241,7 +373,7 @@ async function startWebcam(): Promise<void> {
     if (video.readyState >= 2) {
       lastRunError = null;
       const r = await run(video);
-      if (r) failures = 0;
+      if (r) (failures = 0), window.__demo.webcamFrames++;
       else if (lastRunError) failures++;
       if (failures >= MAX_WEBCAM_FAILURES) {
         const e = lastRunError as Error;
@@ -284,6 +416,33 @@ async function main(): Promise<void> {
   }
   device.lost.then((i) => showError(new EngineError(i.message), `The GPU device was lost (${i.reason}); reload the page`));
 
+  for (const b of document.querySelectorAll<HTMLButtonElement>('.photo-btn'))
+    b.addEventListener('click', async () => {
+      await stopWebcam();
+      clearError();
+      try {
+        current = await photo(b.dataset.photo!);
+      } catch (e) {
+        showError(e, `Could not load the photo ${b.dataset.photo}`);
+        return;
+      }
+      await run(current);
+    });
+  $<HTMLSelectElement>('model-select').addEventListener('change', async (ev) => {
+    const v = (ev.target as HTMLSelectElement).value;
+    await stopWebcam();
+    if (v === 'hiu-dmtl') {
+      weightsSource = DEFAULT_WEIGHTS;
+      handSource = DEFAULT_HAND;
+      await loadModel();
+      current = sample();
+    } else {
+      variant = v as HandModelVariant;
+      await loadTrained();
+      if (!(current instanceof HTMLImageElement)) current = await photo('nocurl.jpg');
+    }
+    if (current) await run(current);
+  });
   $('sample-btn').addEventListener('click', async () => {
     await stopWebcam();
     current = sample();
@@ -331,9 +490,9 @@ async function main(): Promise<void> {
     if (estimator && current) await run(current);
   });
 
-  await loadModel();
-  if (!estimator) return;
-  current = sample();
+  await loadTrained();
+  if (!trained) return;
+  current = await photo('nocurl.jpg');
   await run(current);
   await profile();
 }

@@ -9,8 +9,9 @@ for (let f = 0; f < 5; f++) {
 }
 /** One colour per finger (thumb..little); the wrist is white. */
 export const FINGER_COLORS: [number, number, number][] = [[255, 64, 64], [255, 200, 0], [64, 220, 64], [0, 180, 255], [200, 90, 255]];
-const colorOf = (k: number): [number, number, number] => (k === 0 ? [255, 255, 255] : FINGER_COLORS[Math.floor((k - 1) / 4)]);
-const css = (c: [number, number, number], a = 1) => `rgba(${c[0]}, ${c[1]}, ${c[2]}, ${a})`;
+/** A keypoint's colour: white wrist, one colour per finger. */
+export const colorOf = (k: number): [number, number, number] => (k === 0 ? [255, 255, 255] : FINGER_COLORS[Math.floor((k - 1) / 4)]);
+export const css = (c: [number, number, number], a = 1) => `rgba(${c[0]}, ${c[1]}, ${c[2]}, ${a})`;
 
 export interface OverlayOptions {
   mask: boolean;

@@ -1,11 +1,9 @@
 /**
  * The profiler: per-block totals as a bar chart, every layer in a table with its bar, and the
- * Chrome trace-event export, from src/engine/profileReport.ts with the hand graph's blocks
- * (src/model/profileBlocks.ts).
+ * Chrome trace-event export, from src/engine/profileReport.ts.
  */
-import { profileReport, toChromeTrace } from '../src/engine/profileReport.ts';
-import { hiuProfileBlocks } from '../src/model/profileBlocks.ts';
-import type { HiuConfig, Profile } from '../src/index.ts';
+import { profileReport, toChromeTrace, type BlockRule } from '../src/engine/profileReport.ts';
+import type { Profile } from '../src/index.ts';
 
 const fmt = (v: number | null | undefined, d = 3) => (v !== null && v !== undefined && Number.isFinite(v) ? v.toFixed(d) : '-');
 
@@ -16,8 +14,9 @@ function bar(fraction: number): HTMLSpanElement {
   return b;
 }
 
-export function renderProfile(root: HTMLElement, p: Profile, config: Pick<HiuConfig, 'stacks'>): void {
-  const r = profileReport(p, { blocks: hiuProfileBlocks(config, { splitTasks: true }) });
+/** `blocks` group the layers (HIU-DMTL: hiuProfileBlocks; MediaPipe: palm and landmark network). */
+export function renderProfile(root: HTMLElement, p: Profile, blocks: readonly BlockRule[]): void {
+  const r = profileReport(p, { blocks });
   root.replaceChildren();
   const summary = document.createElement('p');
   summary.className = 'profile-summary';

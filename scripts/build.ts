@@ -3,7 +3,10 @@
  *   1. tsc (tsconfig.build.json): per-module ESM JavaScript, source maps and .d.ts in dist/src,
  *      the CLI in dist/tools/convert (bin.js, executable);
  *   2. Vite library mode: dist/hiu-webgpu.js, the main API as one minified ES module with its
- *      dependencies inlined, for pages without a bundler (<script type="module">, CDNs).
+ *      dependencies inlined, for pages without a bundler (<script type="module">, CDNs);
+ *   3. models/: MediaPipe's hand models (Apache-2.0), cut out of the @mediapipe/hands package and
+ *      sha256-checked, shipped so that createHandEstimator() works with no arguments. Both
+ *      outputs find them relative to their own URL (src/api/packageFiles.ts).
  * Prints each output's size; the README quotes the bundle's.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
+import { ensureMediapipeModels, MODEL_DIR } from '../tools/models/mediapipe.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -39,6 +43,16 @@ function tsc(): void {
   execFileSync(process.execPath, [bin, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   for (const f of walk(dist)) if (f.endsWith('.d.ts')) writeFileSync(f, rewriteDeclarationSpecifiers(readFileSync(f, 'utf8')));
   chmodSync(join(dist, 'tools/convert/bin.js'), 0o755);
+  relocatePackageRoot();
+}
+
+/** src/api/packageFiles.ts says where the package root is from itself: one folder deeper in dist/src/api. */
+function relocatePackageRoot(): void {
+  const f = join(dist, 'src/api/packageFiles.js');
+  const text = readFileSync(f, 'utf8');
+  const hits = text.split(`'../../'`).length - 1;
+  if (hits !== 1) throw new Error(`${f}: expected one '../../' (the package root) to rewrite, found ${hits}`);
+  writeFileSync(f, text.replace(`'../../'`, `'../../../'`));
 }
 
 const LICENSES = `/*! hiu-webgpu | MIT License | bundles fflate (MIT, (c) 2023 Arjun Barrett) and wgsl-preprocessor (MIT, (c) 2022 Brandon Jones) */`;
@@ -50,6 +64,8 @@ async function bundle(): Promise<void> {
     logLevel: 'warn',
     // The browser side of the Node-only module, as the package.json `browser` field does for bundlers.
     resolve: { alias: [{ find: /^(.*)\/platform\/node\.ts$/, replacement: '$1/platform/browser.ts' }] },
+    // The bundle sits in dist/, one folder below the package root (src/api/packageFiles.ts).
+    define: { __HIU_PACKAGE_ROOT__: JSON.stringify('../') },
     build: {
       outDir: dist,
       emptyOutDir: false,
@@ -69,8 +85,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t0 = Date.now();
   tsc();
   await bundle();
+  const models = ensureMediapipeModels(MODEL_DIR);
   const js = [...walk(join(dist, 'src'))].filter((f) => f.endsWith('.js'));
   const b = readFileSync(join(dist, BUNDLE));
   console.log(`dist/src: ${js.length} modules, ${kB(js.reduce((s, f) => s + statSync(f).size, 0))} of JavaScript`);
   console.log(`dist/${BUNDLE}: ${kB(b.length)}, ${kB(gzipSync(b).length)} gzipped (built in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(`models/: ${models.length} MediaPipe models, ${kB(models.reduce((s, f) => s + statSync(f).size, 0))}`);
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What the demo (`npm start`) needs: the npm packages, nothing else: no root, no browser, no apt.
+# What the demo (`npm start`) needs: the npm packages and the models cut out of one of them; no
+# root, no browser, no apt.
 # The test command adds Chromium and the Vulkan loader (scripts/setup-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,3 +10,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: installing npm packages (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# MediaPipe's hand models (the default of createHandEstimator()), cut out of @mediapipe/hands into
+# models/ (git-ignored; `npm pack` ships them). Skipped when present and intact.
+npx tsx tools/models/mediapipe.ts --out models >/dev/null

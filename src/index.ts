@@ -19,3 +19,5 @@ export { readTflite, readModelBundle, TfliteFormatError, type TfliteModel } from
 export { TfliteRunner, importTflite, UnsupportedModelError, type ImportedModel, type TfliteIo } from './import/index.ts';
 export { HandLandmarker, type HandLandmarkerModels, type HandLandmarkerOptions, type LandmarkedHand, type RgbaPixels } from './model/handLandmarker.ts';
 export { fitHand, type HandFit, type HandFitOptions } from './model/handFit.ts';
+export { HandMesher, weakPerspective, type MeshTarget } from './model/handMesh.ts';
+export { PALM_TARGET_ANGLE, TASKS_PALM_TARGET_ANGLE } from './model/handRegion.ts';

@@ -5,14 +5,17 @@ export function setFixtureReader(fn: (path: string) => Promise<Uint8Array>): voi
   reader = fn;
 }
 
-/** `path` is relative to test/fixtures. */
+/** `path` is relative to test/fixtures; `models/...` is the repository's models/ (MediaPipe's files, git-ignored). */
 export function readFixture(path: string): Promise<Uint8Array> {
   if (!reader) throw new Error('no fixture reader set (the test runner sets one)');
   return reader(path);
 }
 
+/** Where a fixture path lives, relative to the repository root. */
+export const fixturePath = (path: string): string => (path.startsWith('models/') ? path : `test/fixtures/${path}`);
+
 export const fetchFixture = async (path: string): Promise<Uint8Array> => {
-  const r = await fetch(`/test/fixtures/${path}`);
+  const r = await fetch(`/${fixturePath(path)}`);
   if (!r.ok) throw new Error(`fixture ${path}: HTTP ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());
 };

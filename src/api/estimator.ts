@@ -21,7 +21,12 @@ import type { ManoAsset } from '../model/manoAsset.ts';
 import { loadWeights, type DetectorConfig, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
 import { loadManoAsset } from '../weights/mano.ts';
 import { DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError, WeightsError } from './errors.ts';
-import { isA, isDetached, prepareSource, type HandImageSource, type PreparedSource } from './sources.ts';
+import { isDetached, prepareSource, type HandImageSource, type PreparedSource } from './sources.ts';
+import { SourceUploader } from './upload.ts';
+import { CallQueue } from './callQueue.ts';
+import { weakPerspective } from '../model/handMesh.ts';
+import { HAND_KEYPOINT_NAMES, type EstimateHandsOptions, type Hand, type HandKeypoint, type HandMesh, type HandsEstimator, type HandTimings } from './hands.ts';
+import { checkBinary } from './checks.ts';
 import { checkAllOptions, checkOptions, cropFor, handAt } from './options.ts';
 import type {
   BinarySource, Box, CropSquare, DetectedBox, EstimateAllOptions, EstimateOptions, EstimatorInfo, EstimatorStats,
@@ -33,16 +38,11 @@ export { cropFor } from './options.ts';
 
 const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function checkBinary(what: string, s: BinarySource | undefined): void {
-  if (s === undefined || s === null) throw new EstimateOptionsError(`createHandEstimator: '${what}' is required (URL, File/Blob, ArrayBuffer or Uint8Array)`);
-  if (s instanceof ArrayBuffer && isDetached(s)) throw new DetachedBufferError(`${what}: the ArrayBuffer was transferred (detached); pass a copy or keep it attached`);
-  if (s instanceof Uint8Array && isDetached(s.buffer)) throw new DetachedBufferError(`${what}: the Uint8Array's buffer was transferred (detached)`);
-  const ok = typeof s === 'string' || s instanceof URL || s instanceof ArrayBuffer || s instanceof Uint8Array || (typeof Blob !== 'undefined' && s instanceof Blob);
-  if (!ok) throw new EstimateOptionsError(`createHandEstimator: '${what}' must be a URL, File/Blob, ArrayBuffer or Uint8Array`);
-}
-
-/** Loads, checks and compiles; resolves to a ready estimator. Errors are typed (see ./errors.ts). */
-export async function createHandEstimator(opts: HandEstimatorOptions): Promise<HandEstimator> {
+/**
+ * HIU-DMTL: loads, checks and compiles; resolves to a ready estimator. Errors are typed (see
+ * ./errors.ts). `createHandEstimator({ weights, hand })` comes here.
+ */
+export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<HandEstimator> {
   if (!opts || typeof opts !== 'object') throw new EstimateOptionsError('createHandEstimator: pass { weights, hand }');
   checkBinary('weights', opts.weights);
   checkBinary('hand', opts.hand);
@@ -131,9 +131,11 @@ interface DetectorParts {
   decode: DecodeOptions;
 }
 
-export class HandEstimator {
-  private chain: Promise<unknown> = Promise.resolve();
-  private upload: GPUTexture | null = null;
+export class HandEstimator implements HandsEstimator {
+  readonly family = 'hiu-dmtl' as const;
+  lastTimings: HandTimings = { upload: 0, palm: null, landmark: 0, mesh: 0, total: 0 };
+  private readonly queue = new CallQueue();
+  private readonly uploader: SourceUploader;
   private disposed = false;
   private released: Promise<void> | null = null;
   /** Layer names of the compiled graph, in execution order (what profile() reports). */
@@ -154,6 +156,7 @@ export class HandEstimator {
     private readonly detector: DetectorParts | null = null,
     maxHands = 2,
   ) {
+    this.uploader = new SourceUploader(engine.device);
     this.layers = graph.nodes.map((n) => n.name);
     const a = engine.ctx.adapterInfo;
     this.info = {
@@ -189,20 +192,43 @@ export class HandEstimator {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.serial(() => this.runOne(source, options));
+    return this.queue.run(() => this.runOne(source, options));
+  }
+
+  /**
+   * The interface both families share (HandsEstimator): with a detector, estimateAll() (every
+   * hand, `hand` for all of them); without, estimate() on the centred square, one hand. Maps,
+   * POF and MANO come along in `hiu`; `world` is MANO's 21 joints (metres), `mesh` MANO's mesh
+   * put over the image by the network's own camera. No video mode here: createHandTracker.
+   */
+  estimateHands(source: HandImageSource, options: EstimateHandsOptions = {}): Promise<Hand[]> {
+    try {
+      if (!options || typeof options !== 'object') throw new EstimateOptionsError('estimateHands(): options must be an object');
+      for (const k of Object.keys(options)) if (k !== 'hand') throw new EstimateOptionsError(`estimateHands(): unknown option '${k}' for HIU-DMTL (it takes 'hand'; for video use createHandTracker)`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const hand = options.hand ?? 'left';
+    const t0 = performance.now();
+    const run = this.detector ? this.estimateAll(source, { hands: hand }) : this.estimate(source, { hand }).then((r) => [r]);
+    return run.then((rs) => {
+      const total = performance.now() - t0;
+      this.lastTimings = { upload: 0, palm: null, landmark: total, mesh: 0, total };
+      return rs.map((r) => hiuHand(r, this.hand));
+    });
   }
 
   /** Per-layer GPU times of the hand graph (Executable.profile), queued like estimate(). */
   profile(opts?: ProfileOptions): Promise<Profile> {
     if (this.disposed) return Promise.reject(new EstimatorDisposedError('profile(): this estimator was disposed'));
-    return this.serial(() => this.exe.profile(opts));
+    return this.queue.run(() => this.exe.profile(opts));
   }
 
   /** GPU objects held now; all zero after dispose() resolves. */
   stats(): EstimatorStats {
     const d = this.detector;
     const preps = d ? d.prep.buffers + (d.batch.prep !== this.prep ? d.batch.prep.buffers : 0) : 0;
-    return { ...this.engine.stats(), textures: this.upload ? 1 : 0, prepBuffers: this.prep.buffers + preps };
+    return { ...this.engine.stats(), textures: this.uploader.textures, prepBuffers: this.prep.buffers + preps };
   }
 
   /**
@@ -213,9 +239,8 @@ export class HandEstimator {
   dispose(): Promise<void> {
     if (!this.released) {
       this.disposed = true;
-      this.released = this.chain.then(() => {
-        this.upload?.destroy();
-        this.upload = null;
+      this.released = this.queue.run(() => {
+        this.uploader.dispose();
         this.prep.dispose();
         this.detector?.prep.dispose();
         this.detector?.batch.prep.dispose();
@@ -225,79 +250,6 @@ export class HandEstimator {
     return this.released;
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.chain.then(fn);
-    this.chain = p.catch(() => undefined);
-    return p;
-  }
-
-  private uploadTexture(width: number, height: number): GPUTexture {
-    const max = this.device.limits.maxTextureDimension2D;
-    if (width > max || height > max) throw new InvalidImageError(`image ${width}x${height} exceeds this device's texture limit of ${max} pixels per side; downscale it first`);
-    const t = this.upload;
-    if (t && t.width >= width && t.height >= height) return t;
-    t?.destroy();
-    // Grow-only, so a video of one size uploads into one texture for good.
-    this.upload = this.device.createTexture({
-      label: 'estimator.upload',
-      size: [Math.max(width, t?.width ?? 0), Math.max(height, t?.height ?? 0)],
-      format: 'rgba8unorm',
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
-    });
-    return this.upload;
-  }
-
-  private async copyExternal(p: Extract<PreparedSource, { kind: 'external' }>, texture: GPUTexture): Promise<void> {
-    try {
-      this.device.queue.copyExternalImageToTexture({ source: p.source }, { texture }, [p.width, p.height]);
-      return;
-    } catch (e) {
-      // Some implementations cannot import a VideoFrame (e.g. a GPU-backed frame on a software
-      // adapter): read its pixels as RGBA instead, still without any per-pixel JavaScript.
-      if (!isA(p.source, 'VideoFrame')) throw new InvalidImageError(`${p.what}: cannot copy it to the GPU: ${err(e)}`, { cause: e });
-      const frame = p.source as VideoFrame;
-      const rect = { x: 0, y: 0, width: frame.codedWidth, height: frame.codedHeight, ...(frame.visibleRect ? { x: frame.visibleRect.x, y: frame.visibleRect.y, width: frame.visibleRect.width, height: frame.visibleRect.height } : {}) };
-      if (rect.width !== p.width || rect.height !== p.height) throw new InvalidImageError(`VideoFrame: cannot copy it to the GPU (${err(e)}), and its display size differs from its visible rectangle`, { cause: e });
-      const layout = { format: 'RGBA' as VideoPixelFormat, rect };
-      const bytes = new Uint8Array(frame.allocationSize(layout));
-      try {
-        await frame.copyTo(bytes, layout);
-      } catch (e2) {
-        throw new InvalidImageError(`VideoFrame: cannot copy it to the GPU (${err(e)}) nor read it as RGBA (${err(e2)})`, { cause: e2 });
-      }
-      this.device.queue.writeTexture({ texture }, bytes, { bytesPerRow: p.width * 4, rowsPerImage: p.height }, [p.width, p.height]);
-    }
-  }
-
-  /**
-   * Uploads the source (unless it is a GPUTexture) and runs `work` on its texture inside one
-   * validation error scope; WebGPU rejections become EngineErrors naming the image type.
-   */
-  private async withSource<T>(p: PreparedSource, call: string, work: (texture: GPUTexture) => Promise<T>): Promise<T> {
-    const device = this.device;
-    let texture: GPUTexture;
-    if (p.kind === 'texture') {
-      checkSourceTexture(p.texture);
-      texture = p.texture;
-    } else texture = this.uploadTexture(p.width, p.height);
-    device.pushErrorScope('validation');
-    let failure: unknown = null;
-    let result: T | undefined;
-    try {
-      // Queue operations: ordered before the inference's submit, and no other call of this
-      // estimator runs in between (the promise chain).
-      if (p.kind === 'external') await this.copyExternal(p, texture);
-      else if (p.kind === 'pixels')
-        device.queue.writeTexture({ texture }, p.data as Uint8ClampedArray<ArrayBuffer>, { bytesPerRow: p.width * 4, rowsPerImage: p.height }, [p.width, p.height]);
-      result = await work(texture);
-    } catch (e) {
-      failure = e;
-    }
-    const gpuError = await device.popErrorScope();
-    if (failure) throw failure;
-    if (gpuError) throw new EngineError(`${call}: WebGPU rejected the work for this ${p.what}: ${gpuError.message}`);
-    return result as T;
-  }
 
   private async runOne(source: HandImageSource, options: EstimateOptions): Promise<HandEstimate | GpuHandEstimate> {
     const p: PreparedSource = prepareSource(source);
@@ -305,7 +257,7 @@ export class HandEstimator {
     const crop = cropFor(p.width, p.height, options.box);
     const { exe, h } = { exe: this.exe, h: this.h };
     const input = exe.gpuBuffer(h.net.input);
-    await this.withSource(p, 'estimate()', (texture) =>
+    await this.uploader.with(p, 'estimate()', (texture) =>
       // Crop, resize, BGR, normalise, mirror: encoded into the inference's command buffer.
       exe.run({
         before: (enc) => this.prep.encode(enc, texture, input, [{ x: crop.x, y: crop.y, side: crop.size, mirror: right, imageWidth: p.width, imageHeight: p.height }]),
@@ -342,9 +294,9 @@ export class HandEstimator {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.serial(() => {
+    return this.queue.run(() => {
       const p = prepareSource(source);
-      return this.withSource(p, 'detect()', (texture) => this.runDetector(p, texture));
+      return this.uploader.with(p, 'detect()', (texture) => this.runDetector(p, texture));
     });
   }
 
@@ -388,7 +340,7 @@ export class HandEstimator {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.serial(() => this.runAll(source, options));
+    return this.queue.run(() => this.runAll(source, options));
   }
 
   private async runAll(source: HandImageSource, options: EstimateAllOptions): Promise<HandEstimate[] | GpuHandEstimate[]> {
@@ -396,7 +348,7 @@ export class HandEstimator {
     const d = this.needDetector('estimateAll()');
     const { exe, h, prep } = d.batch;
     const batch = h.net.input.shape[0];
-    return this.withSource(p, 'estimateAll()', async (texture) => {
+    return this.uploader.with(p, 'estimateAll()', async (texture) => {
       let boxes: Box[];
       if (options.boxes) boxes = options.boxes.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h }));
       else boxes = (await this.runDetector(p, texture)).slice(0, batch).map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h }));
@@ -444,4 +396,31 @@ export class HandEstimator {
     }
     return { ...r, keypoints, joints2dImage, hand, crop, imageWidth: p.width, imageHeight: p.height, inputSize };
   }
+}
+
+/** A HIU-DMTL estimate in the shared Hand shape. */
+function hiuHand(r: HandEstimate, asset: ManoAsset): Hand {
+  const { imageWidth: W, imageHeight: H, crop } = r;
+  const keypoints: HandKeypoint[] = r.keypoints.map((k, i) => ({ name: HAND_KEYPOINT_NAMES[i], x: k.x, y: k.y, z: 0 }));
+  const j = r.joints3d;
+  const world = Array.from({ length: 21 }, (_, i) => (j ? { x: j[i * 3], y: j[i * 3 + 1], z: j[i * 3 + 2] } : { x: NaN, y: NaN, z: NaN }));
+  let mesh: HandMesh | null = null;
+  if (r.vertices && j && r.joints2dImage) {
+    // The network's own camera, as the scale and shift that take MANO's joints onto their projections (mirroring included).
+    const projection = weakPerspective(j, r.joints2dImage);
+    const V = r.vertices.length / 3;
+    const vertices2d = new Float32Array(V * 2);
+    for (let v = 0; v < V; v++) {
+      vertices2d[v * 2] = projection.scale * r.vertices[v * 3] + projection.x;
+      vertices2d[v * 2 + 1] = projection.scale * r.vertices[v * 3 + 1] + projection.y;
+    }
+    mesh = { side: r.hand, vertices: r.vertices, vertices2d, faces: asset.faces, joints: j, fitErrorMm: { mean: 0, max: 0 }, projection, fit: null };
+  }
+  return {
+    keypoints, normalized: keypoints.map((k) => ({ x: k.x / W, y: k.y / H, z: 0 })), world,
+    handedness: { label: r.hand === 'right' ? 'Right' : 'Left', score: 1 },
+    presence: r.keypoints.reduce((a, k) => a + k.peak, 0) / r.keypoints.length,
+    box: { cx: crop.x + crop.size / 2, cy: crop.y + crop.size / 2, width: crop.size, height: crop.size, rotation: 0 },
+    mesh, hiu: r,
+  };
 }

@@ -10,6 +10,7 @@ import { EstimateOptionsError, EstimatorDisposedError } from './errors.ts';
 import type { Box, CropSquare, EstimateAllOptions, HandEstimate, HandEstimator, ImageKeypoint } from './estimator.ts';
 import { OneEuroFilter, type OneEuroOptions } from './oneEuro.ts';
 import type { HandImageSource } from './sources.ts';
+import { CallQueue } from './callQueue.ts';
 
 export interface HandTrackerOptions {
   /** Handedness, as estimateAll()'s `hands` (one for all, or per hand left to right). Default 'left'. */
@@ -84,13 +85,11 @@ export class HandTracker {
     this.lowConfidence = false;
   }
 
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue = new CallQueue();
 
   /** Estimates and smooths the hands of one frame. Calls are queued in call order (the tracker's state is per frame). */
   track(frame: HandImageSource, opts: TrackOptions = {}): Promise<TrackedHand[]> {
-    const p = this.chain.then(() => this.trackOne(frame, opts));
-    this.chain = p.catch(() => undefined);
-    return p;
+    return this.queue.run(() => this.trackOne(frame, opts));
   }
 
   private async trackOne(frame: HandImageSource, opts: TrackOptions): Promise<TrackedHand[]> {

@@ -8,8 +8,8 @@ import type { HiuConfig } from '../weights/index.ts';
 export type BinarySource = string | URL | Blob | ArrayBuffer | Uint8Array;
 
 export interface LoadProgressEvent {
-  /** 'weights' and 'hand' report bytes; 'compile' starts building GPU pipelines; 'ready' ends. */
-  phase: 'weights' | 'hand' | 'compile' | 'ready';
+  /** 'models' (MediaPipe), 'weights' (HIU-DMTL) and 'hand' report bytes; 'compile' starts building GPU pipelines; 'ready' ends. */
+  phase: 'models' | 'weights' | 'hand' | 'compile' | 'ready';
   loaded: number;
   /** Bytes of this phase's file when known (Content-Length, Blob size). */
   total?: number;

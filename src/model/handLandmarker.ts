@@ -2,13 +2,16 @@
  * MediaPipe's hand pipeline on the engine, image and video mode: the palm detector on the letterboxed
  * image, SSD decoding and weighted NMS, palm -> rotated hand region, a rotated 224 x 224 crop
  * per hand, the landmark model for all hands in one batched pass, and landmarks mapped back to
- * the image. Each GPU stage (crop + network) is one graph, so one command buffer and one submit.
+ * the image. The image is one texture read by both stages; each stage (the rotated crop kernel,
+ * then the network) is one command buffer and one submit.
  * The CPU math (anchors, NMS, regions, projection) is in palm.ts and handRegion.ts, which name
  * the MediaPipe sources of each setting.
  */
-import { Graph, type Engine, type Executable, type Tensor } from '../engine/index.ts';
+import { EngineError, Graph, type Engine, type Executable, type Profile, type Tensor } from '../engine/index.ts';
+import type { ProfileOptions } from '../engine/executor.ts';
 import { importTflite, readTfliteOutput, type ImportedModel } from '../import/index.ts';
-import { affineCrop, affineCropParams, type AffineCropItem } from '../kernels/index.ts';
+import { AffineCropTexture, type AffineCropItem } from '../kernels/affineCrop.ts';
+import { checkSourceTexture } from '../kernels/imageToTensor.ts';
 import type { TfliteModel } from '../weights/tflite.ts';
 import {
   handednessLabel, LANDMARK_INPUT_SIZE, landmarksToRegion, PALM_TARGET_ANGLE, palmToHandRegion, projectLandmarks, projectWorldLandmarks, regionTransform,
@@ -62,13 +65,25 @@ export interface LandmarkedHand {
 
 interface Stage {
   exe: Executable;
-  image: Tensor;
-  params: Tensor;
+  input: Tensor;
+  crop: AffineCropTexture;
   net: ImportedModel;
 }
 
+/** What the pipeline reads: RGBA bytes in CPU memory, or a float-colour GPUTexture (TEXTURE_BINDING). */
+export type LandmarkerImage = RgbaPixels | GPUTexture;
+
+/** Milliseconds of the last detect()/detectForVideo(), CPU wall-clock (GPU work awaited): upload, each stage (palm null when video tracking skipped it), total. */
+export interface LandmarkerTimings {
+  upload: number;
+  palm: number | null;
+  landmark: number;
+  total: number;
+}
+
 export class HandLandmarker {
-  private readonly stages = new Map<string, { palm: Stage; landmark: Stage }>();
+  private stages: Promise<{ palm: Stage; landmark: Stage }> | null = null;
+  private stagesDone: { palm: Stage; landmark: Stage } | null = null;
   private readonly numHands: number;
   private readonly minDetection: number;
   private readonly minPresence: number;
@@ -78,6 +93,10 @@ export class HandLandmarker {
   private trackedSize = '';
   private lastTimestamp = -Infinity;
   private palmRuns = 0;
+  private upload: GPUTexture | null = null;
+  private disposed = false;
+  /** Stage times of the last call (see LandmarkerTimings). */
+  lastTimings: LandmarkerTimings = { upload: 0, palm: null, landmark: 0, total: 0 };
 
   private readonly engine: Engine;
   private readonly models: HandLandmarkerModels;
@@ -95,45 +114,91 @@ export class HandLandmarker {
       if (!(v >= 0 && v <= 1)) throw new RangeError(`${k} ${v} must be in [0, 1]`);
   }
 
+  /** Checks the options; the GPU stages compile on the first call (or `await ready()`). */
   static create(engine: Engine, models: HandLandmarkerModels, o: HandLandmarkerOptions = {}): HandLandmarker {
     return new HandLandmarker(engine, models, o);
   }
 
-  /** A crop stage for images of this size: image [1, H, W, 4] -> affineCrop -> network. */
-  private async stage(model: TfliteModel, w: number, h: number, size: number, batch: number, name: string): Promise<Stage> {
+  /** Compiles both stages now (otherwise the first call does). */
+  async ready(): Promise<void> {
+    await this.stagesReady();
+  }
+
+  /** Dispatches per call of each stage (crop + network). */
+  async dispatches(): Promise<{ palm: number; landmark: number }> {
+    const s = await this.stagesReady();
+    return { palm: s.palm.exe.dispatchCount + 1, landmark: s.landmark.exe.dispatchCount + 1 };
+  }
+
+  /** Per-layer GPU times of both stages on the last image (Executable.profile), palm first. */
+  async profile(opts?: ProfileOptions): Promise<{ palm: Profile; landmark: Profile }> {
+    const s = await this.stagesReady();
+    return { palm: await s.palm.exe.profile(opts), landmark: await s.landmark.exe.profile(opts) };
+  }
+
+  /**
+   * A stage: the network on a graph input [batch, size, size, 3], filled by the rotated crop
+   * kernel from the image texture in the same command buffer. Nothing depends on the image
+   * size, so two pipelines sets serve every image and video.
+   */
+  private async stage(model: TfliteModel, size: number, batch: number, name: string): Promise<Stage> {
     const g = new Graph();
-    const image = g.input('image', [1, h, w, 4]);
-    const params = g.input('crop.params', [batch, 1, 1, 8]);
-    const x = affineCrop(g, `${name}.crop`, image, { height: size, width: size, params });
-    const net = importTflite(model, { batch, graph: g, inputs: { [model.tensors[model.inputs[0]].name]: x } });
-    return { exe: await this.engine.compile(g), image, params, net };
+    const input = g.input(`${name}.input`, [batch, size, size, 3]);
+    // Layer names 'palm.<tflite tensor>' / 'landmark.<...>': the two models share tensor names.
+    const net = g.scope(name, () => importTflite(model, { batch, graph: g, inputs: { [model.tensors[model.inputs[0]].name]: input } }));
+    // The models take RGB in [0, 1] (MediaPipe's ImageToTensorCalculator, output range 0..1).
+    const [exe, crop] = await Promise.all([this.engine.compile(g), AffineCropTexture.create(this.engine.device, { height: size, width: size })]);
+    return { exe, input, crop, net };
   }
 
-  private async stagesFor(w: number, h: number) {
-    const key = `${w}x${h}`;
-    let s = this.stages.get(key);
-    if (!s) {
-      s = {
-        palm: await this.stage(this.models.palm, w, h, PALM_INPUT_SIZE, 1, 'palm'),
-        landmark: await this.stage(this.models.landmark, w, h, LANDMARK_INPUT_SIZE, this.numHands, 'landmark'),
-      };
-      this.stages.set(key, s);
-    }
-    return s;
+  private stagesReady() {
+    if (this.disposed) return Promise.reject(new EngineError('HandLandmarker: used after dispose()'));
+    this.stages ??= Promise.all([
+      this.stage(this.models.palm, PALM_INPUT_SIZE, 1, 'palm'),
+      this.stage(this.models.landmark, LANDMARK_INPUT_SIZE, this.numHands, 'landmark'),
+    ]).then(([palm, landmark]) => (this.stagesDone = { palm, landmark }));
+    return this.stages;
   }
 
-  private async run(s: Stage, rgba: Float32Array, crops: AffineCropItem[]): Promise<Float32Array[]> {
-    s.exe.write(s.image, rgba);
-    s.exe.write(s.params, affineCropParams(crops));
-    await s.exe.run();
+  private async run(s: Stage, texture: GPUTexture, crops: AffineCropItem[]): Promise<Float32Array[]> {
+    const input = s.exe.gpuBuffer(s.input);
+    await s.exe.run({ before: (enc) => s.crop.encode(enc, texture, input, crops) });
     return Promise.all(s.net.outputs.map((io) => readTfliteOutput(s.exe, io, s.net.batch, s.net.file)));
   }
 
+  /** The image as a texture: a caller's GPUTexture as is, RGBA bytes written into one of exactly their size. */
+  private toTexture(img: LandmarkerImage): { texture: GPUTexture; W: number; H: number } {
+    if (isTexture(img)) {
+      checkSourceTexture(img);
+      return { texture: img, W: img.width, H: img.height };
+    }
+    const [W, H] = checkImage(img);
+    // Exactly the image's size: the crop kernel reads 0 outside the texture, as outside the image.
+    if (!this.upload || this.upload.width !== W || this.upload.height !== H) {
+      this.upload?.destroy();
+      this.upload = this.engine.device.createTexture({
+        label: 'HandLandmarker.image', size: [W, H], format: 'rgba8unorm',
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+      });
+    }
+    const data = img.data as Uint8Array<ArrayBuffer>;
+    this.engine.device.queue.writeTexture({ texture: this.upload }, data, { bytesPerRow: W * 4, rowsPerImage: H }, [W, H]);
+    return { texture: this.upload, W, H };
+  }
+
   /** Image mode: finds up to numHands hands with the palm detector; best palm score first. */
-  async detect(img: RgbaPixels): Promise<LandmarkedHand[]> {
-    const s = await this.stagesFor(...checkImage(img));
-    const rgba = Float32Array.from(img.data);
-    return this.landmarks(s, rgba, img, await this.palmRegions(s, rgba, img));
+  async detect(img: LandmarkerImage): Promise<LandmarkedHand[]> {
+    const t0 = performance.now();
+    const s = await this.stagesReady();
+    const t1 = performance.now();
+    const { texture, W, H } = this.toTexture(img);
+    const t2 = performance.now();
+    const regions = await this.palmRegions(s, texture, W, H);
+    const t3 = performance.now();
+    const hands = await this.landmarks(s, texture, W, H, regions);
+    const t4 = performance.now();
+    this.lastTimings = { upload: t2 - t1, palm: t3 - t2, landmark: t4 - t3, total: t4 - t0 };
+    return hands;
   }
 
   /**
@@ -142,24 +207,43 @@ export class HandLandmarker {
    * A tracked hand whose presence falls to minTrackingConfidence or below is dropped (and
    * found again by the detector). Timestamps must increase.
    */
-  async detectForVideo(img: RgbaPixels, timestampMs: number): Promise<LandmarkedHand[]> {
+  async detectForVideo(img: LandmarkerImage, timestampMs: number): Promise<LandmarkedHand[]> {
     if (!Number.isFinite(timestampMs) || timestampMs <= this.lastTimestamp)
       throw new RangeError(`timestamp ${timestampMs} ms must be finite and greater than the previous one (${this.lastTimestamp} ms)`);
     this.lastTimestamp = timestampMs;
-    const [W, H] = checkImage(img);
+    const t0 = performance.now();
+    const s = await this.stagesReady();
+    const t1 = performance.now();
+    const { texture, W, H } = this.toTexture(img);
+    const t2 = performance.now();
     if (this.trackedSize !== `${W}x${H}`) this.tracked = [];
     this.trackedSize = `${W}x${H}`;
-    const s = await this.stagesFor(W, H);
-    const rgba = Float32Array.from(img.data);
     let regions = this.tracked.map((t) => ({ region: t, palmScore: NaN }));
+    let palm: number | null = null;
     if (regions.length < this.numHands) {
       // New palms that overlap a tracked hand are that hand (AssociationNormRectCalculator keeps the tracked one).
-      const found = (await this.palmRegions(s, rgba, img)).filter((p) => !regions.some((t) => regionIoU(t.region, p.region) > 0.5));
+      const found = (await this.palmRegions(s, texture, W, H)).filter((p) => !regions.some((t) => regionIoU(t.region, p.region) > 0.5));
       regions = [...regions, ...found].slice(0, this.numHands);
+      palm = performance.now() - t2;
     }
-    const hands = await this.landmarks(s, rgba, img, regions, this.minTracking);
+    const t3 = performance.now();
+    const hands = await this.landmarks(s, texture, W, H, regions, this.minTracking);
+    const t4 = performance.now();
     this.tracked = hands.map((h) => landmarksToRegion(h.keypoints));
+    this.lastTimings = { upload: t2 - t1, palm, landmark: t4 - t3, total: t4 - t0 };
     return hands;
+  }
+
+  /** GPU buffers of the crop kernels' parameters (one per compiled stage once used). */
+  get cropBuffers(): number {
+    const s = this.stagesDone;
+    return s ? s.palm.crop.buffers + s.landmark.crop.buffers : 0;
+  }
+
+  /** Forgets the tracked hands and the last timestamp: the next detectForVideo() runs the palm detector. */
+  resetTracking(): void {
+    this.tracked = [];
+    this.lastTimestamp = -Infinity;
   }
 
   /** Palm detector runs so far (video mode runs it only when a hand is missing). */
@@ -167,22 +251,22 @@ export class HandLandmarker {
     return this.palmRuns;
   }
 
-  private async palmRegions(s: { palm: Stage }, rgba: Float32Array, img: RgbaPixels): Promise<{ region: HandRegion; palmScore: number }[]> {
-    const { width: W, height: H } = img;
+  private async palmRegions(s: { palm: Stage }, texture: GPUTexture, W: number, H: number): Promise<{ region: HandRegion; palmScore: number }[]> {
     this.palmRuns++;
     // Letterbox: the whole image as a square region of side max(W, H), centred, unrotated.
     const letterbox = regionTransform({ cx: W / 2, cy: H / 2, w: W, h: H, rotation: 0 }, PALM_INPUT_SIZE).toImage;
-    const [raw, scores] = await this.run(s.palm, rgba, [{ toImage: letterbox }]);
+    const [raw, scores] = await this.run(s.palm, texture, [{ toImage: letterbox }]);
     const palms = weightedNms(decodePalms(raw, scores, { minScore: this.minDetection })).slice(0, this.numHands);
     return palms.map((p) => ({ region: palmToHandRegion(removeLetterbox(p, W, H), W, H, { targetAngle: this.targetAngle }), palmScore: p.score }));
   }
 
-  private async landmarks(s: { landmark: Stage }, rgba: Float32Array, img: RgbaPixels, found: { region: HandRegion; palmScore: number }[], minPresence = this.minPresence): Promise<LandmarkedHand[]> {
+  private async landmarks(
+    s: { landmark: Stage }, texture: GPUTexture, W: number, H: number, found: { region: HandRegion; palmScore: number }[], minPresence = this.minPresence,
+  ): Promise<LandmarkedHand[]> {
     if (!found.length) return [];
-    const { width: W, height: H } = img;
     const crops = found.map((f) => ({ toImage: regionTransform(f.region, LANDMARK_INPUT_SIZE).toImage }));
     while (crops.length < this.numHands) crops.push(crops[0]); // unused batch slots
-    const [lm, presence, handedness, world] = await this.run(s.landmark, rgba, crops);
+    const [lm, presence, handedness, world] = await this.run(s.landmark, texture, crops);
     const hands: LandmarkedHand[] = [];
     found.forEach(({ region, palmScore }, i) => {
       if (!(presence[i] > minPresence)) return;
@@ -195,10 +279,25 @@ export class HandLandmarker {
     return hands;
   }
 
-  dispose(): void {
-    for (const s of this.stages.values()) for (const st of [s.palm, s.landmark]) this.engine.release(st.exe);
-    this.stages.clear();
+  /** Frees this landmarker's GPU objects (the engine stays). */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const stages = this.stages;
+    this.stages = null;
+    this.upload?.destroy();
+    this.upload = null;
+    this.stagesDone = null;
+    const s = await stages?.catch(() => null);
+    for (const st of s ? [s.palm, s.landmark] : []) {
+      this.engine.release(st.exe);
+      st.crop.dispose();
+    }
   }
+}
+
+function isTexture(img: LandmarkerImage): img is GPUTexture {
+  return typeof (img as GPUTexture).createView === 'function';
 }
 
 function checkImage(img: RgbaPixels): [number, number] {

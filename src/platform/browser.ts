@@ -11,6 +11,8 @@ export const isNode = (): boolean => false;
 
 export const isLocalPath = (_s: unknown): _s is string => false;
 
+export const localPathOf = (_s: unknown): string | undefined => undefined;
+
 export function nodeImport<T>(specifier: string): Promise<T> {
   return Promise.reject(nodeOnly(`import('${specifier}')`));
 }

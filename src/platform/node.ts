@@ -12,6 +12,13 @@ export const isNode = (): boolean => typeof process !== 'undefined' && !!process
 /** A file-system path: a string that is no http(s)/blob/data/file URL, in Node. */
 export const isLocalPath = (s: unknown): s is string => typeof s === 'string' && !/^(https?|blob|data|file):/i.test(s) && isNode();
 
+/** The file-system path of a plain path or a file: URL (string or URL), in Node; else undefined. */
+export function localPathOf(s: unknown): string | undefined {
+  if (isLocalPath(s)) return s;
+  const url = s instanceof URL ? s : typeof s === 'string' && /^file:/i.test(s) ? new URL(s) : null;
+  return url && url.protocol === 'file:' && isNode() ? decodeURIComponent(url.pathname) : undefined;
+}
+
 /**
  * Imports a Node built-in at run time only. The specifier is a variable so that bundlers (Vite)
  * leave it alone: browser builds never reach these branches and get no node:* stubs or warnings.

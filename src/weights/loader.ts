@@ -8,7 +8,8 @@
 import { detectArchitecture, expectedShapes, inferDetectorConfig, inferHiuConfig, validateShapes, type ModelConfig } from './config.ts';
 import { FORMAT_NAME, FORMAT_VERSION, headerLength, parseHeader, ST_SIZE, type StHeader } from './safetensors.ts';
 import { f16ToF32 } from './dtype.ts';
-import { fileChunks, isLocalPath } from '../platform/node.ts';
+import { fileChunks, localPathOf } from '../platform/node.ts';
+import { readerChunks } from './source.ts';
 
 export interface LoadedTensor {
   shape: number[];
@@ -44,7 +45,8 @@ async function openChunks(source: WeightsSource, signal?: AbortSignal): Promise<
   if (source instanceof ArrayBuffer) return { total: source.byteLength, chunks: once(new Uint8Array(source)) };
   if (source instanceof Uint8Array) return { total: source.byteLength, chunks: once(source) };
   if (typeof Blob !== 'undefined' && source instanceof Blob) return { total: source.size, chunks: readerChunks(source.stream().getReader()) };
-  if (isLocalPath(source)) return fileChunks(source, 4 << 20);
+  const path = localPathOf(source);
+  if (path !== undefined) return fileChunks(path, 4 << 20);
   const url = String(source);
   const res = await fetch(url, { signal });
   if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
@@ -56,14 +58,6 @@ async function openChunks(source: WeightsSource, signal?: AbortSignal): Promise<
 
 async function* once(b: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
   yield b;
-}
-
-async function* readerChunks(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    if (value) yield value;
-  }
 }
 
 function sourceName(source: WeightsSource): string {

@@ -15,8 +15,7 @@
  */
 import { manoAsset, tipIndicesFor, MANO_JOINTS, MANO_PCA, MANO_POSE_FEATURES, MANO_SHAPE, MANO_TIP_INDICES, type HandSide, type ManoAsset } from '../model/manoAsset.ts';
 import { headerLength, parseHeader, writeSafetensors } from './safetensors.ts';
-import { fileChunks, isLocalPath } from '../platform/node.ts';
-import { bufferSource } from './source.ts';
+import { bufferSource, readAllBytes } from './source.ts';
 import { NdArray, pickledArray, readNpz, unpickleMano } from './pyArrays.ts';
 
 export { NdArray, PyObjectStub, decodeArray, manoPickleGlobals, unpickleMano, parseNpyAny, readNpz } from './pyArrays.ts';
@@ -232,54 +231,12 @@ export interface ManoLoadOptions extends ManoReadOptions {
   signal?: AbortSignal;
 }
 
-async function readAll(source: ManoSource, opts: ManoLoadOptions): Promise<{ bytes: Uint8Array; name: string }> {
-  if (source instanceof Uint8Array) return opts.onProgress?.({ loaded: source.length, total: source.length }), { bytes: source, name: '<buffer>' };
-  if (source instanceof ArrayBuffer) return opts.onProgress?.({ loaded: source.byteLength, total: source.byteLength }), { bytes: new Uint8Array(source), name: '<buffer>' };
-  let name: string;
-  let total: number | undefined;
-  let chunks: AsyncIterable<Uint8Array>;
-  if (typeof Blob !== 'undefined' && source instanceof Blob) {
-    name = (source as File).name ?? '<blob>';
-    total = source.size;
-    chunks = readerChunks(source.stream().getReader());
-  } else if (isLocalPath(source)) {
-    name = source;
-    ({ total, chunks } = await fileChunks(source, 1 << 20));
-  } else {
-    name = String(source);
-    const res = await fetch(name, { signal: opts.signal });
-    if (!res.ok || !res.body) throw new Error(`${name}: HTTP ${res.status} ${res.statusText}`);
-    const len = Number(res.headers.get('content-length'));
-    total = Number.isFinite(len) && len > 0 && !res.headers.get('content-encoding') ? len : undefined;
-    chunks = readerChunks(res.body.getReader());
-  }
-  const parts: Uint8Array[] = [];
-  let loaded = 0;
-  for await (const c of chunks) {
-    parts.push(c);
-    loaded += c.length;
-    opts.onProgress?.({ loaded, total });
-  }
-  const bytes = new Uint8Array(loaded);
-  let o = 0;
-  for (const p of parts) bytes.set(p, o), (o += p.length);
-  return { bytes, name };
-}
-
-async function* readerChunks(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    if (value) yield value;
-  }
-}
-
 /**
  * Loads a hand asset from a URL, File/Blob, ArrayBuffer/Uint8Array or (Node) a path: normally the
  * `.safetensors` written by `hiu convert-mano` or the licence-free assets/hand-*.safetensors; a MANO
  * pickle or .npz is read too (in the user's browser, never shipped). Returns a validated asset.
  */
 export async function loadManoAsset(source: ManoSource, opts: ManoLoadOptions = {}): Promise<ManoAsset> {
-  const { bytes, name } = await readAll(source, opts);
+  const { bytes, name } = await readAllBytes(source, opts);
   return readManoFile(bytes, name, opts);
 }

@@ -3,7 +3,7 @@
  * then one storage at a time) instead of being loaded whole, so readers take a ByteSource.
  * No Node module is imported here: the file-path source is in ../platform/node.ts.
  */
-import { openFile } from '../platform/node.ts';
+import { fileChunks, localPathOf, openFile } from '../platform/node.ts';
 
 export interface ByteSource {
   /** Total size in bytes. */
@@ -62,4 +62,54 @@ export async function fileSource(path: string): Promise<ByteSource> {
     close: () => file.close(),
   };
   return src;
+}
+
+/** Anything a whole file can come from: a URL (fetched; in Node also a path or file: URL), a File/Blob, or its bytes. */
+export type WholeSource = string | URL | Blob | ArrayBuffer | Uint8Array;
+
+/** Reads a whole source into memory, reporting bytes as they arrive; returns the bytes and a name for messages. */
+export async function readAllBytes(
+  source: WholeSource, opts: { onProgress?: (p: { loaded: number; total?: number }) => void; signal?: AbortSignal } = {},
+): Promise<{ bytes: Uint8Array; name: string }> {
+  if (source instanceof Uint8Array) return opts.onProgress?.({ loaded: source.length, total: source.length }), { bytes: source, name: '<buffer>' };
+  if (source instanceof ArrayBuffer) return opts.onProgress?.({ loaded: source.byteLength, total: source.byteLength }), { bytes: new Uint8Array(source), name: '<buffer>' };
+  let name: string;
+  let total: number | undefined;
+  let chunks: AsyncIterable<Uint8Array>;
+  const path = localPathOf(source);
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    name = (source as File).name ?? '<blob>';
+    total = source.size;
+    chunks = readerChunks(source.stream().getReader());
+  } else if (path !== undefined) {
+    name = path;
+    ({ total, chunks } = await fileChunks(path, 1 << 20));
+  } else {
+    name = String(source);
+    const res = await fetch(name, { signal: opts.signal });
+    if (!res.ok || !res.body) throw new Error(`${name}: HTTP ${res.status} ${res.statusText}`);
+    const len = Number(res.headers.get('content-length'));
+    total = Number.isFinite(len) && len > 0 && !res.headers.get('content-encoding') ? len : undefined;
+    chunks = readerChunks(res.body.getReader());
+  }
+  const parts: Uint8Array[] = [];
+  let loaded = 0;
+  for await (const c of chunks) {
+    opts.signal?.throwIfAborted();
+    parts.push(c);
+    loaded += c.length;
+    opts.onProgress?.({ loaded, total });
+  }
+  const bytes = new Uint8Array(loaded);
+  let o = 0;
+  for (const p of parts) bytes.set(p, o), (o += p.length);
+  return { bytes, name };
+}
+
+export async function* readerChunks(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    if (value) yield value;
+  }
 }

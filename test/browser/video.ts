@@ -32,9 +32,9 @@ function resultDiff(a: HandEstimate, b: HandEstimate): number {
 const nextFrame = (v: HTMLVideoElement) => new Promise<void>((r) => v.requestVideoFrameCallback(() => r()));
 
 /**
- * The estimator's own upload path (prepareSource, then its private copyExternal: the direct
- * copy, or copyTo + writeTexture for VideoFrames) into a fresh texture, read back as RGBA bytes:
- * what the GPU really got from the source.
+ * The estimator's own upload path (prepareSource, then its SourceUploader's private copyExternal:
+ * the direct copy, or copyTo + writeTexture for VideoFrames) into a fresh texture, read back as
+ * RGBA bytes: what the GPU really got from the source.
  */
 async function uploaded(est: HandEstimator, src: HandImageSource): Promise<{ rgba: Uint8Array; w: number; h: number }> {
   const device = est.device;
@@ -46,9 +46,10 @@ async function uploaded(est: HandEstimator, src: HandImageSource): Promise<{ rgb
   try {
     device.pushErrorScope('validation');
     if (p.kind === 'external') {
-      const copy = (est as unknown as { copyExternal?: (p: PreparedSource, t: GPUTexture) => Promise<void> }).copyExternal;
-      assert(typeof copy === 'function', 'HandEstimator has no copyExternal method any more: update this test');
-      await copy.call(est, p, tex);
+      const uploader = (est as unknown as { uploader?: { copyExternal?: (p: PreparedSource, t: GPUTexture) => Promise<void> } }).uploader;
+      const copy = uploader?.copyExternal;
+      assert(typeof copy === 'function', 'HandEstimator has no uploader.copyExternal method (src/api/upload.ts) any more: update this test');
+      await copy.call(uploader, p, tex);
     } else if (p.kind === 'texture') {
       const enc = device.createCommandEncoder();
       enc.copyTextureToTexture({ texture: p.texture }, { texture: tex }, [w, h]);
@@ -254,6 +255,37 @@ async function main(): Promise<void> {
       await est.estimate(video, { hand: 'right' }).then(() => n++, (e: unknown) => (errs.push(String(e)), n++));
     }
     assert(errs.length === 0, `${errs.length} errors, first: ${errs[0]}`);
+  });
+
+  await check('the trained estimator (lite, video mode, no mesh) takes the live <video>: 8 frames, every call resolves', async () => {
+    const t0 = performance.now();
+    const mp = await createHandEstimator({ model: 'lite', runningMode: 'video', mesh: false, device: est.device });
+    info.trainedCreateMs = Math.round(performance.now() - t0);
+    try {
+      const found: number[] = [];
+      const errs: string[] = [];
+      const t1 = performance.now();
+      for (let i = 0; i < 8; i++) {
+        await nextFrame(video);
+        // Default timestamps (performance.now()); the fake pattern has no hand, so 0 hands is fine.
+        await mp.estimateHands(video).then(
+          (hands) => {
+            found.push(hands.length);
+            for (const h of hands) if (!h.keypoints.every((k) => Number.isFinite(k.x) && Number.isFinite(k.y))) errs.push(`frame ${i}: non-finite keypoints`);
+          },
+          (e: unknown) => errs.push(`frame ${i}: ${(e as Error)?.name}: ${(e as Error)?.message}`),
+        );
+      }
+      info.trainedFramesMs = Math.round(performance.now() - t1);
+      info.trainedHands = found;
+      info.trainedPalmDetections = mp.palmDetections;
+      log(`trained estimator: created in ${info.trainedCreateMs} ms, 8 frames in ${info.trainedFramesMs} ms, hands per frame ${found.join(' ')}, palm detections ${mp.palmDetections}`);
+      assert(errs.length === 0, `${errs.length} errors, first: ${errs[0]}`);
+      assert(found.length === 8, `${found.length} calls resolved`);
+      assert(mp.palmDetections >= 1 && mp.palmDetections <= 8, `palm detector ran ${mp.palmDetections} times in 8 frames`);
+    } finally {
+      await mp.dispose();
+    }
   });
 
   for (const t of stream.getTracks()) t.stop();

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Engine } from '../../src/engine/index.ts';
 import { readFileSync } from 'node:fs';
 import { runtimeCases as allCases } from '../cases.ts';
-import { setFixtureReader } from '../fixtures.ts';
+import { fixturePath, setFixtureReader } from '../fixtures.ts';
 import { testSeed } from '../seed.ts';
 
 let engine: Engine;
 const seed = testSeed();
-setFixtureReader(async (p) => new Uint8Array(readFileSync(new URL(`../fixtures/${p}`, import.meta.url))));
+setFixtureReader(async (p) => new Uint8Array(readFileSync(new URL(`../../${fixturePath(p)}`, import.meta.url))));
 beforeAll(async () => {
   engine = await Engine.create();
 });

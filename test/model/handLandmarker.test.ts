@@ -9,13 +9,14 @@ import { Engine } from '../../src/engine/index.ts';
 import { HandLandmarker } from '../../src/model/handLandmarker.ts';
 import { TASKS_PALM_TARGET_ANGLE } from '../../src/model/handRegion.ts';
 import { readTflite } from '../../src/weights/tflite.ts';
-import { TEST_MODEL_DIR } from '../../tools/models/mediapipe.ts';
+import { MODEL_DIR } from '../../tools/models/mediapipe.ts';
+import { movedImage as moved } from '../imageOps.ts';
 
 const FIX = new URL('../fixtures/mediapipe-hands/', import.meta.url).pathname;
 const PHOTOS = ['fullcurl.jpg', 'halfcurl.jpg', 'nocurl.jpg'];
 interface Golden { photos: Record<string, { width: number; height: number; hands: { landmarks: number[][]; worldLandmarks: number[][] }[] }> }
 const golden = (v: string) => JSON.parse(readFileSync(join(FIX, `${v}.json`), 'utf8')) as Golden;
-const model = (n: string) => readTflite(new Uint8Array(readFileSync(join(TEST_MODEL_DIR, `${n}.tflite`))), `${n}.tflite`);
+const model = (n: string) => readTflite(new Uint8Array(readFileSync(join(MODEL_DIR, `${n}.tflite`))), `${n}.tflite`);
 const photo = (name: string) => jpeg.decode(readFileSync(new URL(`../../node_modules/fingerpose/assets/${name}`, import.meta.url)), { useTArray: true, formatAsRGBA: true });
 
 let engine: Engine;
@@ -55,25 +56,6 @@ describe.each(['full', 'lite'])('HandLandmarker %s vs MediaPipe Tasks', (variant
     }
   });
 });
-
-/** The photo moved by (dx, dy) and rotated by `deg` about its centre (nearest pixel; outside is black). */
-function moved(img: { width: number; height: number; data: Uint8Array }, dx: number, dy: number, deg: number) {
-  const { width: W, height: H } = img;
-  const out = new Uint8Array(W * H * 4);
-  const c = Math.cos((deg * Math.PI) / 180);
-  const s = Math.sin((deg * Math.PI) / 180);
-  for (let y = 0; y < H; y++)
-    for (let x = 0; x < W; x++) {
-      // Inverse map: output pixel -> source pixel.
-      const u = x + 0.5 - W / 2 - dx;
-      const v = y + 0.5 - H / 2 - dy;
-      const sx = Math.floor(c * u + s * v + W / 2);
-      const sy = Math.floor(-s * u + c * v + H / 2);
-      if (sx < 0 || sy < 0 || sx >= W || sy >= H) continue;
-      out.set(img.data.subarray((sy * W + sx) * 4, (sy * W + sx) * 4 + 4), (y * W + x) * 4);
-    }
-  return { width: W, height: H, data: out };
-}
 
 describe('HandLandmarker video mode', () => {
   test('tracks a moving, turning hand from its landmarks; the palm detector runs once', async () => {

@@ -7,7 +7,7 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readNpy, writeNpy } from '../../src/weights/npy.ts';
 import { hiu } from './cli.ts';
-import { TEST_MODEL_DIR } from '../../tools/models/mediapipe.ts';
+import { MODEL_DIR } from '../../tools/models/mediapipe.ts';
 import { buildTflite, f32Bytes, OP, OPTIONS, TYPE } from '../weights/tfliteBuilder.ts';
 import { relL2 } from './hiu.cases.ts';
 import { TFLITE_MODELS } from './tflite.cases.ts';
@@ -15,7 +15,7 @@ import { TFLITE_MODELS } from './tflite.cases.ts';
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 let dir: string;
 
-const model = (name: string) => join(TEST_MODEL_DIR, `${name}.tflite`);
+const model = (name: string) => join(MODEL_DIR, `${name}.tflite`);
 
 /** The committed random input of a model, as the float32 NHWC network input. */
 function goldenInput(name: string): string {

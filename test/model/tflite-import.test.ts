@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { importTflite, samePadding, tfliteProblems, UnsupportedModelError } from '../../src/import/index.ts';
 import { readTflite } from '../../src/weights/tflite.ts';
-import { TEST_MODEL_DIR } from '../../tools/models/mediapipe.ts';
+import { MODEL_DIR } from '../../tools/models/mediapipe.ts';
 import { ACT, buildTflite, f32Bytes, OP, OPTIONS, PAD, TYPE } from '../weights/tfliteBuilder.ts';
 
-const load = (name: string) => readTflite(new Uint8Array(readFileSync(join(TEST_MODEL_DIR, `${name}.tflite`))), `${name}.tflite`);
+const load = (name: string) => readTflite(new Uint8Array(readFileSync(join(MODEL_DIR, `${name}.tflite`))), `${name}.tflite`);
 
 describe('importTflite', () => {
   test.each([

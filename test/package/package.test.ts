@@ -2,10 +2,11 @@
 // installed from the npm cache into fresh projects, then each way of using it checked for real:
 // a create-vite TypeScript app (tsc, vite build, vite dev, the README example in Chromium), a page
 // without a bundler (the single-file bundle), a Node script, and the `hiu` CLI through npx.
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import jpeg from 'jpeg-js';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchChromium } from '../browser/chromium.ts';
@@ -35,6 +36,19 @@ async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
 }
 
 const ok = (r: RunResult) => expect(r.code, show(r)).toBe(0);
+
+/** One of fingerpose's photos (MIT), decoded to RGBA. */
+const photo = (name: string) => jpeg.decode(readFileSync(join(REPO, 'node_modules/fingerpose/assets', name)), { useTArray: true, formatAsRGBA: true });
+
+/** Keypoints in pixels within a mean of 3 % of the box of MediaPipe's own (lite) on the same photo. */
+function expectNearGolden(kp: number[][], name: string, img: { width: number; height: number }): void {
+  const golden = JSON.parse(readFileSync(join(REPO, 'test/fixtures/mediapipe-hands/lite.json'), 'utf8')) as { photos: Record<string, { hands: { landmarks: number[][] }[] }> };
+  const ref = golden.photos[name].hands[0].landmarks.map(([x, y]) => [x * img.width, y * img.height]);
+  const box = Math.max(...[0, 1].map((a) => Math.max(...ref.map((p) => p[a])) - Math.min(...ref.map((p) => p[a]))));
+  const mean = kp.reduce((s, k, i) => s + Math.hypot(k[0] - ref[i][0], k[1] - ref[i][1]), 0) / 21 / box;
+  expect(kp).toHaveLength(21);
+  expect(mean, `${name}: mean keypoint distance ${(100 * mean).toFixed(1)} % of the box`).toBeLessThan(0.03);
+}
 const npx = (cwd: string, args: string[], env = cleanEnv()) => run('npx', ['hiu', ...args], cwd, env);
 
 /** The Node-only markers found in the .js files under `dir`: a browser bundle must have none. */
@@ -46,6 +60,17 @@ function nodeOnlyIn(dir: string): string[] {
     for (const re of NODE_ONLY) if (re.test(text)) found.push(`${f}: ${re}`);
   }
   return found;
+}
+
+/** The README's trained example ran on nocurl.jpg: one hand near MediaPipe's own, with its mesh. */
+function expectHandsRan(r: PageRun): void {
+  const why = `${JSON.stringify(r.result).slice(0, 2000)}\n${[...r.problems, ...r.log].join('\n')}`;
+  expect(r.problems, why).toEqual([]);
+  expect(r.result.ok, why).toBe(true);
+  const hands = r.result.hands as { label: string; keypoints: number[][]; vertices: number }[];
+  expect(hands, why).toHaveLength(1);
+  expect(hands[0].vertices, why).toBe(778 * 3);
+  expectNearGolden(hands[0].keypoints, 'nocurl.jpg', { width: 480, height: 640 });
 }
 
 function expectExampleRan(r: PageRun): void {
@@ -71,6 +96,7 @@ beforeAll(async () => {
   app = join(work, 'vite-app');
   nodeProject = join(work, 'node-project');
   writeViteApp(app, tarball);
+  copyFileSync(join(REPO, 'node_modules/fingerpose/assets/nocurl.jpg'), join(app, 'public/nocurl.jpg'));
   writeNoDawnScript(app);
   writeNodeProject(nodeProject, tarball);
   const [a, n] = await timed('npm install into both projects', () => Promise.all([run('npm', INSTALL, app), run('npm', INSTALL, nodeProject)]));
@@ -87,19 +113,22 @@ afterAll(async () => {
 
 describe('the packed tarball', () => {
   test('holds dist/ (ESM, maps, .d.ts for every entry), the bundle, the CLI, the assets, LICENSE, and nothing else', () => {
-    for (const f of ['LICENSE', 'README.md', 'package.json', 'assets/hand-left.safetensors', 'dist/hiu-webgpu.js', 'dist/hiu-webgpu.js.map', 'dist/tools/convert/bin.js']) {
+    for (const f of [
+      'LICENSE', 'README.md', 'package.json', 'assets/hand-left.safetensors', 'dist/hiu-webgpu.js', 'dist/hiu-webgpu.js.map', 'dist/tools/convert/bin.js',
+      ...['palm_detection', 'hand_landmark'].flatMap((m) => [`models/${m}_full.tflite`, `models/${m}_lite.tflite`]), 'models/NOTICE.md',
+    ]) {
       expect(files).toContain(f);
     }
     for (const entry of ['index', 'engine/index', 'kernels/index', 'weights/index', 'import/index']) {
       for (const ext of ['.js', '.js.map', '.d.ts']) expect(files).toContain(`dist/src/${entry}${ext}`);
     }
-    const stray = files.filter((f) => !/^(dist\/|assets\/|LICENSE$|README\.md$|package\.json$)/.test(f) || /\.(py|pth|npy)$/.test(f));
+    const stray = files.filter((f) => !/^(dist\/|assets\/|models\/|LICENSE$|README\.md$|package\.json$)/.test(f) || /\.(py|pth|npy)$/.test(f));
     expect(stray).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules/hiu-webgpu/package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg.private).toBeUndefined();
     expect(pkg).toMatchObject({ license: 'MIT', sideEffects: false, engines: { node: expect.any(String) }, repository: { url: expect.any(String) } });
     expect(pkg).toMatchObject({ peerDependenciesMeta: { webgpu: { optional: true } }, dependencies: { '@webgpu/types': expect.any(String) } });
-    expect(Object.keys(pkg.exports as object)).toEqual(expect.arrayContaining(['.', './engine', './kernels', './weights', './import', './bundle', './assets/*']));
+    expect(Object.keys(pkg.exports as object)).toEqual(expect.arrayContaining(['.', './engine', './kernels', './weights', './import', './bundle', './assets/*', './models/*']));
     const bin = readFileSync(join(app, 'node_modules/hiu-webgpu/dist/tools/convert/bin.js'), 'utf8');
     expect(bin.startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(statSync(join(app, 'node_modules/hiu-webgpu/dist/tools/convert/bin.js')).mode & 0o111).not.toBe(0);
@@ -137,17 +166,19 @@ describe('a create-vite TypeScript app', () => {
     ok(await run(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', '.', '--skipLibCheck', 'false'], app));
   });
 
-  test('runs the README embedding example in headless Chromium: vite build (preview), then vite dev', async () => {
+  test('runs the README examples (HIU-DMTL, and the trained models on a photo) in headless Chromium: vite build (preview), then vite dev', async () => {
     ok(await convertOnce());
     const preview = await startVite(app, 'preview');
     try {
       expectExampleRan(await timed('app: example under vite preview', () => runPage(chromium.browser, preview.url)));
+      expectHandsRan(await timed('app: hands example under vite preview', () => runPage(chromium.browser, `${preview.url}?hands`)));
     } finally {
       await preview.close();
     }
     const dev = await startVite(app, 'dev');
     try {
       expectExampleRan(await timed('app: example under vite dev', () => runPage(chromium.browser, dev.url)));
+      expectHandsRan(await timed('app: hands example under vite dev', () => runPage(chromium.browser, `${dev.url}?hands`)));
     } finally {
       await dev.close();
     }
@@ -157,7 +188,7 @@ describe('a create-vite TypeScript app', () => {
 });
 
 describe('a page without a bundler', () => {
-  test('loads the single-file bundle with <script type="module">; error names survive minification; no weights are fetched without WebGPU', async () => {
+  test('loads the single-file bundle with <script type="module">; error names survive minification; no weights are fetched without WebGPU; the shipped models are found next to it', async () => {
     ok(await convertOnce());
     const page = join(work, 'plain-page');
     writePlainPage(page);
@@ -179,6 +210,12 @@ describe('a page without a bundler', () => {
         noGpu: { name: 'WebGPUUnavailableError', isClass: true },
       });
       expect(server.counted(), 'requests for weights while WebGPU was missing').toBe(0);
+      // The bundle in the package's own layout finds the shipped models with no URLs given.
+      for (const d of ['dist', 'models', 'assets']) cpSync(join(pkg, d), join(page, 'pkg', d), { recursive: true });
+      copyFileSync(join(REPO, 'node_modules/fingerpose/assets/nocurl.jpg'), join(page, 'nocurl.jpg'));
+      const hands = await timed('plain page: default models', () => runPage(chromium.browser, `${server.url}hands.html`));
+      expectHandsRan(hands);
+      expect((hands.result.files as { palm: string }).palm).toBe(`${server.url}pkg/models/palm_detection_lite.tflite`);
     } finally {
       await server.close();
     }
@@ -192,6 +229,20 @@ describe('Node', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({
       createHandEstimator: 'function', conv2d: 'function', loadWeights: 'function', side: 'left', vertices: 778, errorName: 'WeightsError',
     });
+  });
+
+  test('createHandEstimator() with no model arguments uses the models shipped in the package and finds the hand in a photo', async () => {
+    const img = photo('nocurl.jpg');
+    writeFileSync(join(nodeProject, 'nocurl.rgba'), img.data);
+    const r = await timed('node: default estimator', () => run(process.execPath, ['hands.mjs', 'nocurl.rgba', String(img.width), String(img.height)], nodeProject));
+    ok(r);
+    const out = JSON.parse(r.stdout) as { family: string; model: string; files: { palm: string; landmark: string }; hands: { label: string; keypoints: number[][]; meshVertices: number }[] };
+    expect(out).toMatchObject({ family: 'mediapipe', model: 'lite' });
+    expect(out.files.palm).toMatch(/node_modules\/hiu-webgpu\/models\/palm_detection_lite\.tflite$/);
+    expect(out.files.landmark).toMatch(/node_modules\/hiu-webgpu\/models\/hand_landmark_lite\.tflite$/);
+    expect(out.hands).toHaveLength(1);
+    expect(out.hands[0].meshVertices).toBe(778);
+    expectNearGolden(out.hands[0].keypoints, 'nocurl.jpg', img);
   });
 
   test('without the optional peer dependency webgpu, Engine.create() says to install it', async () => {
@@ -216,10 +267,25 @@ describe('the hiu CLI through npx', () => {
     const mano = await npx(nodeProject, ['convert-mano', join(REPO, 'test/fixtures/mano/MANO_RIGHT_v778.npz'), '-o', 'mano.safetensors']);
     ok(mano);
     expect(mano.stderr).toMatch(/MANO right hand, 778 vertices/);
-    const model = join(REPO, 'test/fixtures/models/palm_detection_lite.tflite');
+    const model = join(nodeProject, 'node_modules/hiu-webgpu/models/palm_detection_lite.tflite');
     const inspect = await npx(nodeProject, ['inspect', model]);
     ok(inspect);
     expect(inspect.stdout + inspect.stderr).toMatch(/supported/);
+  });
+
+  test('npx hiu hands prints the hand in a photo and writes JSON; a file that is not an image is a named error', async () => {
+    const path = join(REPO, 'node_modules/fingerpose/assets/nocurl.jpg');
+    const r = await timed('npx hiu hands', () => npx(nodeProject, ['hands', path, '--model', 'lite', '--json', 'hands.json'], cleanEnv(['VK_ICD_FILENAMES'])));
+    ok(r);
+    expect(r.stdout).toMatch(/nocurl\.jpg: 480x640, 1 hand /);
+    expect(r.stdout).toMatch(/index_tip +x +[\d.]+ y +[\d.]+ +world/);
+    const out = JSON.parse(readFileSync(join(nodeProject, 'hands.json'), 'utf8')) as { model: string; images: { hands: { keypoints: { x: number; y: number }[] }[] }[] };
+    expect(out.model).toBe('lite');
+    expect(out.images[0].hands).toHaveLength(1);
+    expectNearGolden(out.images[0].hands[0].keypoints.map((k) => [k.x, k.y]), 'nocurl.jpg', photo('nocurl.jpg'));
+    const bad = await npx(nodeProject, ['hands', join(nodeProject, 'package.json')]);
+    expect(bad.code, show(bad)).toBe(1);
+    expect(bad.stderr).toMatch(/package\.json: cannot decode as JPEG/);
   });
 
   test('npx hiu infer runs with Dawn, finding a Vulkan driver by itself; without Dawn, infer and profile say what to install', async () => {

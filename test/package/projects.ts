@@ -49,10 +49,12 @@ function write(dir: string, files: Record<string, string>): void {
   }
 }
 
-/** The README's "Embed it" code block, verbatim. */
-export function readmeExample(): string {
-  const m = /## Embed it\n\n```ts\n([\s\S]*?)```/.exec(readFileSync(join(REPO, 'README.md'), 'utf8'));
-  if (!m) throw new Error('README.md has no ```ts block under "## Embed it"');
+/** The first ```ts block of a README section, verbatim. */
+export function readmeExample(section = 'Embed it'): string {
+  const text = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const start = text.indexOf(`\n## ${section}\n`);
+  const m = start < 0 ? null : /```ts\n([\s\S]*?)```/.exec(text.slice(start, text.indexOf('\n## ', start + 4) >>> 0 || undefined));
+  if (!m) throw new Error(`README.md has no \`\`\`ts block under "## ${section}"`);
   return m[1];
 }
 
@@ -112,21 +114,42 @@ export function writeViteApp(dir: string, tarball: string): void {
 `,
     'public/favicon.svg': '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><circle cx="4" cy="4" r="4" fill="#c89070"/></svg>\n',
     'src/example.ts': readmeExample(),
+    'src/handsExample.ts': readmeExample('Hands out of the box'),
+    // index.html runs the HIU-DMTL example; index.html?hands the trained one on public/nocurl.jpg,
+    // with the shipped files' URLs from Vite as the README's "Bundlers" says.
     'src/main.ts': `import handUrl from 'hiu-webgpu/assets/hand-left.safetensors?url';
+import rightHandUrl from 'hiu-webgpu/assets/hand-right.safetensors?url';
+import palm from 'hiu-webgpu/models/palm_detection_lite.tflite?url';
+import landmark from 'hiu-webgpu/models/hand_landmark_lite.tflite?url';
 import { InvalidImageError } from 'hiu-webgpu';
 import { Engine } from 'hiu-webgpu/engine';
 import { embeddingExample } from './example.ts';
+import { handsExample } from './handsExample.ts';
 
 ${DRAW}
 const report = (r: object) => ((window as unknown as { __hiu: object }).__hiu = r);
-embeddingExample('/hiu-small.safetensors', handUrl, canvas).then(
-  ({ result, layers }) =>
-    report({
-      ok: true, keypoints: result.keypoints.length, vertices: result.vertices!.length, layers,
-      errorName: new InvalidImageError('x').name, engineCreate: typeof Engine.create,
-    }),
-  (e: Error) => report({ ok: false, error: \`\${e.name}: \${e.message}\` }),
-);
+const failed = (e: Error) => report({ ok: false, error: \`\${e.name}: \${e.message}\` });
+if (location.search === '?hands') {
+  const img = new Image();
+  img.src = '/nocurl.jpg';
+  img
+    .decode()
+    .then(() => handsExample(img, { models: { palm, landmark }, mesh: { left: handUrl, right: rightHandUrl } }))
+    .then(
+      ({ hands, layers }) =>
+        report({ ok: true, layers, hands: hands.map((h) => ({ label: h.handedness.label, keypoints: h.keypoints.map((k) => [k.x, k.y]), vertices: h.mesh?.vertices.length ?? 0 })) }),
+      failed,
+    );
+} else {
+  embeddingExample('/hiu-small.safetensors', handUrl, canvas).then(
+    ({ result, layers }) =>
+      report({
+        ok: true, keypoints: result.keypoints.length, vertices: result.vertices!.length, layers,
+        errorName: new InvalidImageError('x').name, engineCreate: typeof Engine.create,
+      }),
+    failed,
+  );
+}
 `,
   });
 }
@@ -171,6 +194,35 @@ export function writePlainPage(dir: string): void {
 </body>
 </html>
 `,
+    // The package's own layout under pkg/ (dist/, models/, assets/), as a CDN serves it: the
+    // bundle finds the shipped models and hand assets next to itself, with no URLs given.
+    'hands.html': `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>hiu-webgpu: hands from the CDN layout</title></head>
+<body>
+<img id="photo" src="nocurl.jpg">
+<script type="module">
+  import { createHandEstimator } from './pkg/dist/hiu-webgpu.js';
+
+  const report = {};
+  try {
+    const img = document.getElementById('photo');
+    await img.decode();
+    const estimator = await createHandEstimator({ model: 'lite' });
+    const hands = await estimator.estimateHands(img);
+    Object.assign(report, {
+      ok: true, files: estimator.info.files,
+      hands: hands.map((h) => ({ label: h.handedness.label, keypoints: h.keypoints.map((k) => [k.x, k.y]), vertices: h.mesh ? h.mesh.vertices.length : 0 })),
+    });
+    await estimator.dispose();
+  } catch (e) {
+    Object.assign(report, { ok: false, error: e.name + ': ' + e.message });
+  }
+  window.__hiu = report;
+</script>
+</body>
+</html>
+`,
   });
 }
 
@@ -197,6 +249,23 @@ console.log(JSON.stringify({
   createHandEstimator: typeof api.createHandEstimator, conv2d: typeof conv2d, loadWeights: typeof loadWeights,
   side: asset.side, vertices: asset.numVertices, adapter, errorName: new api.WeightsError('x').name,
 }));
+`,
+    // createHandEstimator() with no model arguments: the models and hand assets shipped in the
+    // package, found from the installed module's own URL. argv: RGBA pixel file, width, height.
+    'hands.mjs': `import { readFileSync } from 'node:fs';
+import { createHandEstimator } from 'hiu-webgpu';
+
+const [file, w, h] = process.argv.slice(2);
+const est = await createHandEstimator({ model: 'lite' });
+const tex = est.device.createTexture({ size: [+w, +h], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+est.device.queue.writeTexture({ texture: tex }, readFileSync(file), { bytesPerRow: 4 * w }, [+w, +h]);
+const hands = await est.estimateHands(tex);
+console.log(JSON.stringify({
+  family: est.family, model: est.info.model, files: est.info.files,
+  hands: hands.map((x) => ({ label: x.handedness.label, keypoints: x.keypoints.map((k) => [k.x, k.y]), meshVertices: x.mesh ? x.mesh.vertices.length / 3 : 0 })),
+}));
+tex.destroy();
+await est.dispose();
 `,
   });
 }

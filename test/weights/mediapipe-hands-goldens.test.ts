@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelBundle, readTflite } from '../../src/weights/tflite.ts';
-import { MEDIAPIPE_SHA256, TEST_MODEL_DIR } from '../../tools/models/mediapipe.ts';
+import { MEDIAPIPE_SHA256, MODEL_DIR } from '../../tools/models/mediapipe.ts';
 import { BUNDLES, decodePhoto, ENTRY, handSummary, makeBundle, NORMALIZATION, PHOTOS, withMetadata, type BundleName } from '../../tools/reference/mediapipe_hands_goldens.ts';
 import { readTfliteMetadata } from '../../tools/reference/tfliteMetadata.ts';
 import { readJson } from './helpers.ts';
@@ -57,7 +57,7 @@ describe('MediaPipe HandLandmarker goldens', () => {
     const name = BUNDLES.lite.detector;
     const bytes = withMetadata(name);
     expect(sha(bytes)).toBe(golden.lite.bundle.entries[ENTRY.detector].sha256);
-    const original = new Uint8Array(readFileSync(join(TEST_MODEL_DIR, `${name}.tflite`)));
+    const original = new Uint8Array(readFileSync(join(MODEL_DIR, `${name}.tflite`)));
     expect(readTfliteMetadata(original)).toBeUndefined();
     const md = readTfliteMetadata(bytes, name)!;
     const model = readTflite(original, name);

@@ -1,6 +1,6 @@
 /**
  * `hiu hands IMAGE... [--model full|lite] [--json OUT.json] [--num-hands N]`: MediaPipe's trained
- * palm detector and hand landmark model (from the @mediapipe/hands package) on the engine, per
+ * palm detector and hand landmark model (shipped in the package's models/) on the engine, per
  * image: the hands found, handedness, scores, 21 keypoints in image pixels, world landmarks (m).
  */
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -8,17 +8,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Engine } from '../../src/engine/index.ts';
 import { HandLandmarker, type LandmarkedHand } from '../../src/model/handLandmarker.ts';
 import { readTflite } from '../../src/weights/tflite.ts';
-import { loadMediapipeModel } from '../models/mediapipe.ts';
+import { HAND_KEYPOINT_NAMES as NAMES } from '../../src/api/hands.ts';
+import { defaultModelUrls } from '../../src/api/packageFiles.ts';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from './hiu.ts';
 import { decodeImage } from './infer.ts';
 
 export const HANDS_USAGE = 'usage: hiu hands IMAGE.jpg|IMAGE.png ... [--model full|lite] [--json OUT.json] [--num-hands N]';
-
-const NAMES = [
-  'wrist', 'thumb_cmc', 'thumb_mcp', 'thumb_ip', 'thumb_tip', 'index_mcp', 'index_pip', 'index_dip', 'index_tip',
-  'middle_mcp', 'middle_pip', 'middle_dip', 'middle_tip', 'ring_mcp', 'ring_pip', 'ring_dip', 'ring_tip',
-  'pinky_mcp', 'pinky_pip', 'pinky_dip', 'pinky_tip',
-];
 
 function fail(msg: string): never {
   throw new Error(msg);
@@ -41,7 +37,13 @@ export async function runHands(argv: string[]): Promise<number> {
     if (!existsSync(path) || !statSync(path).isFile()) fail(`${path}: no such file`);
     return { path, img: decodeImage(path) };
   });
-  const models = { palm: readTflite(loadMediapipeModel(`palm_detection_${variant}`), `palm_detection_${variant}.tflite`), landmark: readTflite(loadMediapipeModel(`hand_landmark_${variant}`), `hand_landmark_${variant}.tflite`) };
+  const urls = defaultModelUrls(variant);
+  const read = (url: string) => {
+    const path = fileURLToPath(url);
+    if (!existsSync(path)) fail(`${path}: the shipped model is missing (in a checkout of the repository: npm run setup)`);
+    return readTflite(new Uint8Array(readFileSync(path)), path);
+  };
+  const models = { palm: read(urls.palm), landmark: read(urls.landmark) };
   const engine = await Engine.create();
   const results: { image: string; width: number; height: number; hands: ReturnType<typeof handJson>[] }[] = [];
   try {
@@ -60,7 +62,7 @@ export async function runHands(argv: string[]): Promise<number> {
       }
       results.push({ image: path, width: img.width, height: img.height, hands: hands.map(handJson) });
     }
-    lm.dispose();
+    await lm.dispose();
   } finally {
     engine.dispose();
   }

@@ -5,7 +5,7 @@
  * ranges its loader script lists. Every file is checked against the sha256 pinned below, so a
  * different package version is a clear error rather than silently different numbers.
  *
- *   npx tsx tools/models/mediapipe.ts [--out DIR]   writes the four .tflite files (default test/fixtures/models)
+ *   npx tsx tools/models/mediapipe.ts [--out DIR]   writes the four .tflite files (default models/)
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -63,9 +63,24 @@ export function loadMediapipeModel(name: MediapipeModelName): Uint8Array {
   return bytes;
 }
 
-/** Writes the four models into `dir` (atomically per file) unless already there and intact; returns the paths. */
+/** Where the shipped models come from and under which licence (models/NOTICE.md). */
+export const MODELS_NOTICE = `# MediaPipe hand models
+
+The four \`.tflite\` files here are Google's MediaPipe palm detection and hand landmark models
+(full and lite), cut unchanged out of the npm package \`@mediapipe/hands\` 0.4.1675469240
+(https://github.com/google/mediapipe), which is licensed under the Apache License 2.0
+(https://www.apache.org/licenses/LICENSE-2.0). sha256 of each file:
+
+${MEDIAPIPE_MODELS.map((n) => `- ${n}.tflite: ${MEDIAPIPE_SHA256[n]}`).join('\n')}
+
+They run on hiu-webgpu's own WebGPU kernels (src/weights/tflite.ts, src/model/handLandmarker.ts).
+`;
+
+/** Writes the four models and NOTICE.md into `dir` (atomically per file) unless already there and intact; returns the model paths. */
 export function ensureMediapipeModels(dir: string): string[] {
   mkdirSync(dir, { recursive: true });
+  const notice = join(dir, 'NOTICE.md');
+  if (!existsSync(notice) || readFileSync(notice, 'utf8') !== MODELS_NOTICE) writeFileSync(notice, MODELS_NOTICE);
   return MEDIAPIPE_MODELS.map((name) => {
     const p = join(dir, `${name}.tflite`);
     if (existsSync(p) && sha256(new Uint8Array(readFileSync(p))) === MEDIAPIPE_SHA256[name]) return p;
@@ -76,10 +91,13 @@ export function ensureMediapipeModels(dir: string): string[] {
   });
 }
 
-/** test/fixtures/models: where both test runtimes read the models from (git-ignored). */
-export const TEST_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/models');
+/**
+ * models/ at the top of the repository (git-ignored; the package ships it): where the API finds
+ * its default models (src/api/packageFiles.ts) and both test runtimes read them.
+ */
+export const MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../models');
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--out');
-  for (const p of ensureMediapipeModels(i > 0 ? resolve(process.argv[i + 1]) : TEST_MODEL_DIR)) console.log(p);
+  for (const p of ensureMediapipeModels(i > 0 ? resolve(process.argv[i + 1]) : MODEL_DIR)) console.log(p);
 }

@@ -37,14 +37,14 @@ import { zipSync } from 'fflate';
 import jpeg from 'jpeg-js';
 import type { Browser } from 'puppeteer-core';
 import { readModelBundle, readTflite, type TfliteModel } from '../../src/weights/tflite.ts';
-import { ensureMediapipeModels, MEDIAPIPE_SHA256, TEST_MODEL_DIR, type MediapipeModelName } from '../models/mediapipe.ts';
+import { ensureMediapipeModels, MEDIAPIPE_SHA256, MODEL_DIR, type MediapipeModelName } from '../models/mediapipe.ts';
 import { addTfliteMetadata, buildModelMetadata, readTfliteMetadata } from './tfliteMetadata.ts';
 import { openOfflinePage, serveLocal, type Reply } from './offlinePage.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_OUT = join(ROOT, 'test/fixtures/mediapipe-hands');
-const TASKS = join(ROOT, 'node_modules/@mediapipe/tasks-vision');
-const PHOTO_DIR = join(ROOT, 'node_modules/fingerpose/assets');
+export const TASKS = join(ROOT, 'node_modules/@mediapipe/tasks-vision');
+export const PHOTO_DIR = join(ROOT, 'node_modules/fingerpose/assets');
 
 export const PHOTOS = ['fullcurl.jpg', 'halfcurl.jpg', 'nocurl.jpg'] as const;
 export type PhotoName = (typeof PHOTOS)[number];
@@ -68,7 +68,7 @@ export const OPTIONS = {
 const ZIP_TIME = new Date(1980, 0, 1, 0, 0, 0);
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const packageVersion = (dir: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', dir, 'package.json'), 'utf8')).version as string;
+export const packageVersion = (dir: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', dir, 'package.json'), 'utf8')).version as string;
 
 // ---------------------------------------------------------------------------------------------
 // Bundles
@@ -87,7 +87,7 @@ function fingerprint(m: TfliteModel): string {
 
 /** The model with input normalisation metadata added; checked to read as the original. */
 export function withMetadata(name: MediapipeModelName): Uint8Array {
-  const original = new Uint8Array(readFileSync(join(TEST_MODEL_DIR, `${name}.tflite`)));
+  const original = new Uint8Array(readFileSync(join(MODEL_DIR, `${name}.tflite`)));
   const before = readTflite(original, name);
   const metadata = buildModelMetadata({
     name,
@@ -214,7 +214,7 @@ async function main() {
   const verify = args.includes('--verify');
   const out = resolve(opt('--out') ?? DEFAULT_OUT);
 
-  ensureMediapipeModels(TEST_MODEL_DIR);
+  ensureMediapipeModels(MODEL_DIR);
   const bundles = (Object.keys(BUNDLES) as BundleName[]).map(makeBundle);
   if (opt('--bundles')) {
     const dir = resolve(opt('--bundles')!);

@@ -37,7 +37,7 @@ import jpeg from 'jpeg-js';
 import type { Browser } from 'puppeteer-core';
 import { readNpy, writeNpy } from '../../src/weights/npy.ts';
 import { makeRng } from '../../test/reference/cpu.ts';
-import { ensureMediapipeModels, MEDIAPIPE_SHA256, TEST_MODEL_DIR, type MediapipeModelName } from '../models/mediapipe.ts';
+import { ensureMediapipeModels, MEDIAPIPE_SHA256, MODEL_DIR, type MediapipeModelName } from '../models/mediapipe.ts';
 import { openOfflinePage, serveLocal, type LocalServer, type Reply } from './offlinePage.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -179,7 +179,7 @@ function serve(inputs: Map<number, Record<InputName, Uint8Array>>): Promise<Loca
       return { body: readFileSync(join(WASM_DIR, file)), type: types[m[3]], what: `wasm/${file}` };
     }
     if ((m = /^\/models\/([a-z_]+)\.tflite$/.exec(path)) && m[1] in MEDIAPIPE_SHA256)
-      return { body: readFileSync(join(TEST_MODEL_DIR, `${m[1]}.tflite`)), type: 'application/octet-stream', what: `models/${m[1]}.tflite` };
+      return { body: readFileSync(join(MODEL_DIR, `${m[1]}.tflite`)), type: 'application/octet-stream', what: `models/${m[1]}.tflite` };
     if ((m = /^\/inputs\/(\d+)\/(random|photo)$/.exec(path)) && inputs.has(Number(m[1])))
       return { body: inputs.get(Number(m[1]))![m[2] as InputName], type: 'application/octet-stream', what: `input ${m[1]} ${m[2]}` };
     return undefined;
@@ -325,7 +325,7 @@ async function main() {
   if (!(primary in VARIANT_JS)) throw new Error(`--variant ${primary}: want simd or plain`);
   const other: Variant = primary === 'simd' ? 'plain' : 'simd';
 
-  ensureMediapipeModels(TEST_MODEL_DIR);
+  ensureMediapipeModels(MODEL_DIR);
   const inputs = new Map<number, Record<InputName, Uint8Array>>([224, 192].map((s) => [s, makeInputs(s)]));
   const server = await serve(inputs);
   const { browser, close } = await launch();
