@@ -47,13 +47,13 @@ const isStateDict = (v: unknown): v is Map<unknown, unknown> =>
   v instanceof Map && v.size > 0 && [...v.values()].every(isTensorRef);
 
 /** Longest state-dict key accepted (module paths are far shorter). */
-export const MAX_KEY_LENGTH = 1024;
+export const STATE_DICT_MAX_KEY_LENGTH = 1024;
 
 /** State-dict keys are module paths: strings of printable characters, nothing a terminal would act on. */
 function tensorKey(k: unknown, what: string): string {
   if (typeof k !== 'string') throw new WeightsMismatchError(`${what}: state dict key ${quoteUntrusted(k)} is not a string`);
-  if (k.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(k)) {
-    throw new WeightsMismatchError(`${what}: state dict key ${quoteUntrusted(k)} is not a module path (control characters or over ${MAX_KEY_LENGTH} characters)`);
+  if (k.length > STATE_DICT_MAX_KEY_LENGTH || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(k)) {
+    throw new WeightsMismatchError(`${what}: state dict key ${quoteUntrusted(k)} is not a module path (control characters or over ${STATE_DICT_MAX_KEY_LENGTH} characters)`);
   }
   return k;
 }

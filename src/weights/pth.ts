@@ -67,6 +67,8 @@ function makeTensor(storage: unknown, offset: unknown, size: unknown, stride: un
   return { kind: 'tensor', storage, offset, shape, stride: strides, dtype: storage.dtype };
 }
 
+/** A file-provided value for a message: numbers as they are, anything else quoted. */
+const shown = (v: unknown) => (typeof v === 'number' ? String(v) : quoteUntrusted(v));
 const count = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
 /**
@@ -144,7 +146,7 @@ function parseStorageId(pid: unknown, declared: Map<string, StorageRef>): { root
   if (typeof key !== 'string') throw new CheckpointError(`storage key ${quoteUntrusted(key)} is not a string`);
   const dtype = cls instanceof PyGlobal && cls.module === 'torch' ? STORAGE_DTYPES[cls.name] : undefined;
   if (!dtype) throw new CheckpointError(`storage ${quoteUntrusted(key)} has unknown storage type ${cls instanceof PyGlobal ? quoteUntrusted(cls.qualname) : quoteUntrusted(cls)}`);
-  if (!count(numel)) throw new CheckpointError(`storage ${quoteUntrusted(key)} declares ${quoteUntrusted(numel)} elements, not a non-negative integer`);
+  if (!count(numel)) throw new CheckpointError(`storage ${quoteUntrusted(key)} declares ${shown(numel)} elements, not a non-negative integer`);
   const prev = declared.get(key);
   if (prev && (prev.dtype !== dtype || prev.numel !== numel)) {
     throw new CheckpointError(`storage ${quoteUntrusted(key)} is declared twice, differently (${prev.dtype} x ${prev.numel}, then ${dtype} x ${numel})`);
@@ -254,7 +256,7 @@ export class TorchCheckpoint {
       // (view_key, offset, size): a window of the root storage, in elements.
       const [, offset, size] = Array.isArray(view) ? view : [];
       if (!count(offset) || !count(size) || offset + size > root.numel) {
-        throw new CheckpointError(`storage view of ${quoteUntrusted(root.key)} (offset ${quoteUntrusted(offset)}, size ${quoteUntrusted(size)}) lies outside its ${root.numel} elements`);
+        throw new CheckpointError(`storage view of ${quoteUntrusted(root.key)} (offset ${shown(offset)}, size ${shown(size)}) lies outside its ${root.numel} elements`);
       }
       return { key: root.key, dtype: root.dtype, numel: size, elementOffset: offset } satisfies StorageRef;
     });
