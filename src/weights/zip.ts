@@ -49,11 +49,6 @@ export function crc32(data: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
-function u64(v: DataView, off: number): number {
-  const n = v.getBigUint64(off, true);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('zip: 64-bit field too large');
-  return Number(n);
-}
 
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
@@ -68,6 +63,13 @@ export class ZipReader {
 
   private fail(msg: string): never {
     throw new Error(`${this.source.name}: corrupt or truncated zip: ${msg}`);
+  }
+
+  /** A zip64 field: sizes and offsets past 2^53 cannot be real. */
+  private u64(v: DataView, off: number): number {
+    const n = v.getBigUint64(off, true);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`64-bit field ${n} too large`);
+    return Number(n);
   }
 
   private async readCentralDirectory(): Promise<void> {
@@ -90,13 +92,13 @@ export class ZipReader {
     let cdOffset = tv.getUint32(eocd + 16, true);
     // Zip64: a locator sits just before the EOCD and points at the zip64 EOCD record.
     if (eocd >= 20 && tv.getUint32(eocd - 20, true) === 0x07064b50) {
-      const recOff = u64(tv, eocd - 20 + 8);
+      const recOff = this.u64(tv, eocd - 20 + 8);
       const rec = await src.read(recOff, 56);
       const rv = new DataView(rec.buffer, rec.byteOffset, 56);
       if (rv.getUint32(0, true) !== 0x06064b50) this.fail('bad zip64 end-of-central-directory record');
-      count = u64(rv, 32);
-      cdSize = u64(rv, 40);
-      cdOffset = u64(rv, 48);
+      count = this.u64(rv, 32);
+      cdSize = this.u64(rv, 40);
+      cdOffset = this.u64(rv, 48);
     }
     if (cdOffset + cdSize > src.size) this.fail(`central directory (${cdOffset}+${cdSize}) lies past the end (${src.size})`);
     const cd = await src.read(cdOffset, cdSize);
@@ -125,7 +127,7 @@ export class ZipReader {
           let q = e + 4;
           const field = () => {
             if (q + 8 > Math.min(e + 4 + len, eEnd)) this.fail(`zip64 field of entry ${quoteUntrusted(name)} is cut short`);
-            return (q += 8), u64(v, q - 8);
+            return (q += 8), this.u64(v, q - 8);
           };
           if (size === 0xffffffff) size = field();
           if (csize === 0xffffffff) csize = field();

@@ -81,7 +81,7 @@ export interface ZipEntrySpec {
 
 /** A zip archive whose headers say what the spec says, true or not. */
 export function zipArchive(entries: ZipEntrySpec[]): Uint8Array {
-  const local: Bytes[] = [];
+  const local: (Bytes | Uint8Array)[] = [];
   const central: Bytes[] = [];
   let offset = 0;
   for (const e of entries) {
@@ -93,7 +93,7 @@ export function zipArchive(entries: ZipEntrySpec[]): Uint8Array {
     const common = [...le16(20), ...le16(0), ...le16(method), ...le16(0), ...le16(0), ...le32(crc), ...le32(body.length), ...le32(size), ...le16(name.length), ...le16(0)];
     const head = [...le32(0x04034b50), ...common, ...name];
     central.push([...le32(0x02014b50), ...le16(20), ...common, ...le16(0), ...le16(0), ...le16(0), ...le32(0), ...le32(offset), ...name]);
-    local.push(head, [...body]);
+    local.push(head, body);
     offset += head.length + body.length;
   }
   const cd = central.flat();
