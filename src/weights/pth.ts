@@ -195,7 +195,7 @@ export class TorchCheckpoint {
     const order = zip.entries.get(`${this.zipPrefix}byteorder`);
     if (order) {
       const text = new TextDecoder().decode(await zip.read(order.name));
-      if (text !== 'little') throw new Error(`${this.source.name}: byte order '${text}' is not supported`);
+      if (text !== 'little') throw new Error(`${this.source.name}: byte order ${quoteUntrusted(text)} is not supported`);
     }
     const data = await zip.read(pkl);
     this.root = this.unpickleMain(data, 0, pkl, (pid) => {
@@ -245,7 +245,7 @@ export class TorchCheckpoint {
     const magic = unpickle(bytes, plain, 0);
     if (magic.value !== 0x1950a86a20f9469cfc6cn) throw new Error(`${name}: not a PyTorch checkpoint (bad legacy magic number)`);
     const proto = unpickle(bytes, plain, magic.end);
-    if (proto.value !== 1001) throw new Error(`${name}: unsupported legacy protocol version ${String(proto.value)}`);
+    if (proto.value !== 1001) throw new Error(`${name}: unsupported legacy protocol version ${quoteUntrusted(proto.value)}`);
     const sys = unpickle(bytes, plain, proto.end);
     if (sys.value instanceof Map && sys.value.get('little_endian') === false) throw new Error(`${name}: big-endian checkpoint not supported`);
     this.storages.clear();
