@@ -25,6 +25,9 @@ export const PICKLE_MAX_DEPTH = 200;
  */
 export const PICKLE_NODES_PER_BYTE = 8;
 export const PICKLE_BASE_NODES = 1 << 16;
+/** Most values on the stack at once, and most open MARKs: each costs a byte, so these only stop runaway files early. */
+export const PICKLE_MAX_STACK = 1_000_000;
+export const PICKLE_MAX_MARKS = 10_000;
 /** Largest integer (LONG1/LONG4/text) in bytes: 8192 bits; checkpoints hold at most 128-bit seeds. */
 export const PICKLE_MAX_INT_BYTES = 1024;
 
@@ -349,7 +352,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { 
         default:
           fail('unknown opcode');
       }
-      if (stack.length > 1_000_000 || metastack.length > 10_000) fail('stack too deep');
+      if (stack.length > PICKLE_MAX_STACK || metastack.length > PICKLE_MAX_MARKS) fail('stack too deep');
     }
   } catch (e) {
     // A JavaScript error here (a stand-in handed values of the wrong kind) is still this opcode's fault.

@@ -144,7 +144,7 @@ function parseStorageId(pid: unknown, declared: Map<string, StorageRef>): { root
   if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw new CheckpointError('unexpected persistent id (not a storage reference)');
   const [, cls, key, , numel, view] = pid;
   if (typeof key !== 'string') throw new CheckpointError(`storage key ${quoteUntrusted(key)} is not a string`);
-  const dtype = cls instanceof PyGlobal && cls.module === 'torch' ? STORAGE_DTYPES[cls.name] : undefined;
+  const dtype = cls instanceof PyGlobal && cls.module === 'torch' && Object.hasOwn(STORAGE_DTYPES, cls.name) ? STORAGE_DTYPES[cls.name] : undefined;
   if (!dtype) throw new CheckpointError(`storage ${quoteUntrusted(key)} has unknown storage type ${cls instanceof PyGlobal ? quoteUntrusted(cls.qualname) : quoteUntrusted(cls)}`);
   if (!count(numel)) throw new CheckpointError(`storage ${quoteUntrusted(key)} declares ${shown(numel)} elements, not a non-negative integer`);
   const prev = declared.get(key);
