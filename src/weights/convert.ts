@@ -8,7 +8,8 @@
  * store it once, as `regressor.*`; copies that differ are an error (the network has no place for them).
  * BatchNorm `num_batches_tracked` buffers are dropped (unused at inference).
  */
-import { isTensorRef, TorchCheckpoint, type TensorRef } from './pth.ts';
+import { checkTensorView, checkTotalExpansion, isTensorRef, TorchCheckpoint, type TensorRef } from './pth.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
 import { bufferSource } from './source.ts';
 import {
   detectArchitecture, expectedShapes, inferDetectorConfig, inferHiuConfig, stripPrefixes, validateShapes,
@@ -26,6 +27,11 @@ export interface ConvertOptions {
   sourceName?: string;
   onProgress?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
+  /**
+   * Keep NaN/Inf weights (and f16 overflow to Inf) instead of refusing them. Off by default: a
+   * non-finite weight turns every output it touches into NaN.
+   */
+  allowNonFinite?: boolean;
 }
 
 export interface ConvertResult {
@@ -40,16 +46,28 @@ const WRAPPER_KEYS = ['state_dict', 'model', 'model_state_dict', 'state_dict_ema
 const isStateDict = (v: unknown): v is Map<unknown, unknown> =>
   v instanceof Map && v.size > 0 && [...v.values()].every(isTensorRef);
 
+/** Longest state-dict key accepted (module paths are far shorter). */
+export const STATE_DICT_MAX_KEY_LENGTH = 1024;
+
+/** State-dict keys are module paths: strings of printable characters, nothing a terminal would act on. */
+function tensorKey(k: unknown, what: string): string {
+  if (typeof k !== 'string') throw new WeightsMismatchError(`${what}: state dict key ${quoteUntrusted(k)} is not a string`);
+  if (k.length > STATE_DICT_MAX_KEY_LENGTH || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(k)) {
+    throw new WeightsMismatchError(`${what}: state dict key ${quoteUntrusted(k)} is not a module path (control characters or over ${STATE_DICT_MAX_KEY_LENGTH} characters)`);
+  }
+  return k;
+}
+
 /** The state dict: the top-level dict itself, or one under a usual wrapper key ({'epoch':..,'state_dict':..}). */
 export function findStateDict(root: unknown, what: string): { tensors: Map<string, TensorRef>; wrapperKey: string | null } {
-  const asTensors = (m: Map<unknown, unknown>) => new Map([...m].map(([k, v]) => [String(k), v as TensorRef]));
+  const asTensors = (m: Map<unknown, unknown>) => new Map([...m].map(([k, v]) => [tensorKey(k, what), v as TensorRef]));
   if (isStateDict(root)) return { tensors: asTensors(root), wrapperKey: null };
   if (root instanceof Map) {
     for (const key of WRAPPER_KEYS) {
       const v = root.get(key);
       if (isStateDict(v)) return { tensors: asTensors(v), wrapperKey: key };
     }
-    const keys = [...root.keys()].slice(0, 8).map(String).join(', ');
+    const keys = [...root.keys()].slice(0, 8).map((k) => quoteUntrusted(k, 40)).join(', ');
     throw new WeightsMismatchError(`${what}: no state dict found: the checkpoint is a dict with keys [${keys}] and none of ${WRAPPER_KEYS.join('/')} holds only tensors`);
   }
   throw new WeightsMismatchError(`${what}: no state dict found (the checkpoint holds a ${Array.isArray(root) ? 'list' : typeof root})`);
@@ -81,6 +99,7 @@ export interface ConversionPlan {
 export function planConversion(ck: TorchCheckpoint, opts: { inputSize?: number } = {}): ConversionPlan {
   const what = ck.source.name;
   const { tensors, wrapperKey } = findStateDict(ck.root, what);
+  for (const [k, t] of tensors) checkTensorView(t, k, what); // before any shape is trusted
   const { prefix, strip } = stripPrefixes([...tensors.keys()]);
   const refs = new Map<string, TensorRef>();
   for (const [k, t] of tensors) if (!k.endsWith('.num_batches_tracked')) refs.set(strip(k), t);
@@ -105,7 +124,24 @@ export function planConversion(ck: TorchCheckpoint, opts: { inputSize?: number }
       if (!sameView(first, other)) checks.push([key, `regressors.${k}.${rest}`, other]);
     }
   }
+  checkTotalExpansion(outputs.map(([, t]) => t), what);
   return { config, outputs, checks, prefix, wrapperKey };
+}
+
+/** The checkpoint's own name for an engine key (the first regressor copy for `regressor.*`). */
+const sourceKey = (plan: ConversionPlan, key: string) =>
+  plan.prefix + (key.startsWith('regressor.') ? `regressors.0.${key.slice('regressor.'.length)}` : key);
+
+/** Refuses NaN/Inf unless allowed: names the tensor, how many and the first index. */
+function checkFinite(data: Float32Array, name: string, file: string): void {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] - data[i] !== 0) (bad++, first < 0 && (first = i));
+  }
+  if (bad) {
+    throw new WeightsMismatchError(`${file}: tensor ${quoteUntrusted(name)} has ${bad} non-finite values (first: ${data[first]} at index ${first}); refused unless non-finite weights are allowed explicitly`);
+  }
 }
 
 /** Streams the converted file into `write`; throws (naming the problem) before or while writing. */
@@ -135,16 +171,22 @@ export async function convertCheckpoint(
   let done = 0;
   let overflow = 0;
   for (const [name, t] of plan.outputs) {
-    const data = await ck.readTensor(t);
+    const data = await ck.readTensor(t, sourceKey(plan, name));
+    if (!opts.allowNonFinite) checkFinite(data, sourceKey(plan, name), ck.source.name);
     for (const [src, other] of checksBy.get(name) ?? []) {
-      if (!bitsEqual(data, await ck.readTensor(other))) {
+      if (!bitsEqual(data, await ck.readTensor(other, plan.prefix + src))) {
         throw new WeightsMismatchError(`${ck.source.name}: '${plan.prefix}${src}' differs from '${plan.prefix}regressors.0.${name.slice(10)}'; HIU-DMTL shares one regressor, so its copies must be identical`);
       }
     }
     let out: Uint8Array;
     if (dtype === 'F16') {
       const h = f32ToF16(data);
-      for (let i = 0; i < h.length; i++) if ((h[i] & 0x7c00) === 0x7c00 && Number.isFinite(data[i])) overflow++;
+      let over = 0;
+      for (let i = 0; i < h.length; i++) if ((h[i] & 0x7c00) === 0x7c00 && Number.isFinite(data[i])) over++;
+      if (over && !opts.allowNonFinite) {
+        throw new WeightsMismatchError(`${ck.source.name}: tensor ${quoteUntrusted(sourceKey(plan, name))} has ${over} values beyond the f16 range (|x| > 65504); use f32`);
+      }
+      overflow += over;
       out = new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
     } else {
       out = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

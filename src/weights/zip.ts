@@ -7,8 +7,21 @@
  * offset, one at a time. fflate is still used to inflate DEFLATE entries (a re-zipped checkpoint).
  * Zip64 is handled because torch writes it for archives past 4 GiB.
  */
-import { inflateSync } from 'fflate';
+import { Inflate } from 'fflate';
 import type { ByteSource } from './source.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
+
+/**
+ * Largest size a compressed (DEFLATE) entry may inflate to: 256 MiB. torch stores entries
+ * uncompressed, so a stored entry is bounded by the file itself; a deflated one is not, and a
+ * 1.5 MB file can otherwise declare 1 GiB of zeros. The largest storage of a full-size model is a
+ * few MB.
+ */
+export const ZIP_MAX_INFLATED_BYTES = 256 << 20;
+/** DEFLATE cannot expand by more than this (a 258-byte match per two bits): a larger declared size is a lie. */
+export const DEFLATE_MAX_RATIO = 1032;
+/** Compressed bytes inflated per step, so output past the declared size is caught within about 16 MiB. */
+const INFLATE_STEP = 16 << 10;
 
 export interface ZipEntry {
   name: string;
@@ -36,11 +49,6 @@ export function crc32(data: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
-function u64(v: DataView, off: number): number {
-  const n = v.getBigUint64(off, true);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('zip: 64-bit field too large');
-  return Number(n);
-}
 
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
@@ -55,6 +63,13 @@ export class ZipReader {
 
   private fail(msg: string): never {
     throw new Error(`${this.source.name}: corrupt or truncated zip: ${msg}`);
+  }
+
+  /** A zip64 field: sizes and offsets past 2^53 cannot be real. */
+  private u64(v: DataView, off: number): number {
+    const n = v.getBigUint64(off, true);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`64-bit field ${n} too large`);
+    return Number(n);
   }
 
   private async readCentralDirectory(): Promise<void> {
@@ -77,13 +92,13 @@ export class ZipReader {
     let cdOffset = tv.getUint32(eocd + 16, true);
     // Zip64: a locator sits just before the EOCD and points at the zip64 EOCD record.
     if (eocd >= 20 && tv.getUint32(eocd - 20, true) === 0x07064b50) {
-      const recOff = u64(tv, eocd - 20 + 8);
+      const recOff = this.u64(tv, eocd - 20 + 8);
       const rec = await src.read(recOff, 56);
       const rv = new DataView(rec.buffer, rec.byteOffset, 56);
       if (rv.getUint32(0, true) !== 0x06064b50) this.fail('bad zip64 end-of-central-directory record');
-      count = u64(rv, 32);
-      cdSize = u64(rv, 40);
-      cdOffset = u64(rv, 48);
+      count = this.u64(rv, 32);
+      cdSize = this.u64(rv, 40);
+      cdOffset = this.u64(rv, 48);
     }
     if (cdOffset + cdSize > src.size) this.fail(`central directory (${cdOffset}+${cdSize}) lies past the end (${src.size})`);
     const cd = await src.read(cdOffset, cdSize);
@@ -100,6 +115,7 @@ export class ZipReader {
       const extraLen = v.getUint16(p + 30, true);
       const commentLen = v.getUint16(p + 32, true);
       let local = v.getUint32(p + 42, true);
+      if (p + 46 + nameLen + extraLen + commentLen > cd.length) this.fail(`central directory entry ${i} runs past the directory`);
       const name = dec.decode(cd.subarray(p + 46, p + 46 + nameLen));
       // Zip64 extended information: the 0xFFFFFFFF fields, in this order, are in extra id 0x0001.
       let e = p + 46 + nameLen;
@@ -109,9 +125,13 @@ export class ZipReader {
         const len = v.getUint16(e + 2, true);
         if (id === 0x0001) {
           let q = e + 4;
-          if (size === 0xffffffff) (size = u64(v, q)), (q += 8);
-          if (csize === 0xffffffff) (csize = u64(v, q)), (q += 8);
-          if (local === 0xffffffff) local = u64(v, q);
+          const field = () => {
+            if (q + 8 > Math.min(e + 4 + len, eEnd)) this.fail(`zip64 field of entry ${quoteUntrusted(name)} is cut short`);
+            return (q += 8), this.u64(v, q - 8);
+          };
+          if (size === 0xffffffff) size = field();
+          if (csize === 0xffffffff) csize = field();
+          if (local === 0xffffffff) local = field();
         }
         e += 4 + len;
       }
@@ -122,28 +142,64 @@ export class ZipReader {
 
   /** Where an entry's data starts (after its local header) and how long it is. */
   async dataRange(entry: ZipEntry): Promise<{ offset: number; length: number }> {
-    const h = await this.source.read(entry.localHeaderOffset, 30).catch(() => this.fail(`local header of ${entry.name} is missing`));
+    const label = quoteUntrusted(entry.name);
+    const h = await this.source.read(entry.localHeaderOffset, 30).catch(() => this.fail(`local header of ${label} is missing`));
     const hv = new DataView(h.buffer, h.byteOffset, 30);
-    if (hv.getUint32(0, true) !== 0x04034b50) this.fail(`bad local header for ${entry.name}`);
+    if (hv.getUint32(0, true) !== 0x04034b50) this.fail(`bad local header for ${label}`);
     const offset = entry.localHeaderOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
     if (offset + entry.compressedSize > this.source.size) {
-      this.fail(`entry ${entry.name} (${entry.compressedSize} bytes at ${offset}) runs past the end of the file (${this.source.size})`);
+      this.fail(`entry ${label} (${entry.compressedSize} bytes at ${offset}) runs past the end of the file (${this.source.size})`);
     }
     return { offset, length: entry.compressedSize };
   }
 
-  /** Reads one entry whole, checking its CRC-32. */
+  /**
+   * Checks an entry's declared sizes before anything is read: a stored entry is exactly its bytes
+   * in the file; a deflated one may not claim more than DEFLATE can give or ZIP_MAX_INFLATED_BYTES.
+   */
+  checkSizes(entry: ZipEntry): void {
+    const label = quoteUntrusted(entry.name);
+    const { method, size, compressedSize: csize } = entry;
+    if (method === 0 && size !== csize) this.fail(`stored entry ${label} declares ${size} bytes but holds ${csize}`);
+    if (method === 8) {
+      if (size > csize * DEFLATE_MAX_RATIO) this.fail(`entry ${label} declares ${size} bytes from ${csize} compressed, more than DEFLATE can produce`);
+      if (size > ZIP_MAX_INFLATED_BYTES) this.fail(`entry ${label} would inflate to ${size} bytes, over the limit of ${ZIP_MAX_INFLATED_BYTES}`);
+    }
+    if (method !== 0 && method !== 8) this.fail(`entry ${label} uses unsupported compression method ${method}`);
+  }
+
+  /** Reads one entry whole, checking its sizes and CRC-32. */
   async read(name: string): Promise<Uint8Array> {
     const entry = this.entries.get(name);
-    if (!entry) throw new Error(`${this.source.name}: zip entry ${name} not found`);
+    if (!entry) throw new Error(`${this.source.name}: zip entry ${quoteUntrusted(name)} not found`);
+    this.checkSizes(entry);
     const { offset, length } = await this.dataRange(entry);
     const raw = await this.source.read(offset, length);
-    let data: Uint8Array;
-    if (entry.method === 0) data = raw;
-    else if (entry.method === 8) data = inflateSync(raw, { out: new Uint8Array(entry.size) });
-    else this.fail(`entry ${name} uses unsupported compression method ${entry.method}`);
-    if (data.length !== entry.size) this.fail(`entry ${name} has ${data.length} bytes, expected ${entry.size}`);
-    if (crc32(data) !== entry.crc32) this.fail(`CRC mismatch in entry ${name}`);
+    const data = entry.method === 0 ? raw : this.inflate(raw, entry);
+    if (crc32(data) !== entry.crc32) this.fail(`CRC mismatch in entry ${quoteUntrusted(name)}`);
     return data;
+  }
+
+  /** Inflates into a buffer of the declared size, a step at a time, refusing any byte beyond it. */
+  private inflate(raw: Uint8Array, entry: ZipEntry): Uint8Array {
+    const label = quoteUntrusted(entry.name);
+    const out = new Uint8Array(entry.size);
+    let n = 0;
+    let over = false;
+    const inf = new Inflate((chunk) => {
+      if (n + chunk.length > out.length) over = true;
+      else out.set(chunk, n);
+      n += chunk.length;
+    });
+    try {
+      for (let i = 0; !over && (i < raw.length || i === 0); i += INFLATE_STEP) {
+        inf.push(raw.subarray(i, i + INFLATE_STEP), i + INFLATE_STEP >= raw.length);
+      }
+    } catch (e) {
+      this.fail(`entry ${label}: invalid DEFLATE data (${quoteUntrusted((e as Error).message, 40)})`);
+    }
+    if (over) this.fail(`entry ${label} inflates past its declared ${entry.size} bytes`);
+    if (n !== entry.size) this.fail(`entry ${label} inflates to ${n} bytes, expected ${entry.size}`);
+    return out;
   }
 }

@@ -79,6 +79,6 @@ describe('state dict discovery', () => {
     expect(findStateDict(sd, 'x').wrapperKey).toBeNull();
     expect(findStateDict(new Map<string, unknown>([['model', sd], ['step', 3]]), 'x').wrapperKey).toBe('model');
     expect(findStateDict(new Map<string, unknown>([['epoch', 1], ['state_dict', sd]]), 'x').wrapperKey).toBe('state_dict');
-    expect(() => findStateDict(new Map([['epoch', 1]]), 'x.pth')).toThrow(/x\.pth: no state dict found: .*keys \[epoch\]/);
+    expect(() => findStateDict(new Map([['epoch', 1]]), 'x.pth')).toThrow(/x\.pth: no state dict found: .*keys \['epoch'\]/);
   });
 });

@@ -57,7 +57,7 @@ describe('hostile pickles are refused, naming the global', () => {
     const onMarker = pickleBytes(P.proto(2), P.global('torch', 'FloatStorage'), P.emptyTuple, P.reduce, P.stop);
     await expect(hostile(onMarker)).rejects.toThrow("REDUCE on unknown callable 'torch.FloatStorage'");
     const onString = pickleBytes(P.proto(2), P.str('os.system'), P.emptyTuple, P.reduce, P.stop);
-    await expect(hostile(onString)).rejects.toThrow(/REDUCE on unknown callable the string "os.system"/);
+    await expect(hostile(onString)).rejects.toThrow(/REDUCE on unknown callable the string 'os\.system'/);
   });
   it('BUILD on anything but a dict', async () => {
     const pkl = pickleBytes(P.proto(2), P.str('x'), P.emptyDict, P.build, P.stop);
@@ -97,9 +97,8 @@ describe('broken containers', () => {
     const legacy = new Uint8Array(readFileSync(fixture('hiu-small', 'model.legacy.pth')));
     const head = legacy.subarray(0, 5000); // inside the main pickle
     await expect(TorchCheckpoint.open(bufferSource(head, 'l.pth'))).rejects.toThrow(/l\.pth: legacy checkpoint is truncated/);
-    const ck = await TorchCheckpoint.open(bufferSource(legacy.subarray(0, legacy.length - 100), 'l2.pth'));
-    const refs = [...(ck.root as Map<string, TensorRef>).values()];
-    await expect((async () => { for (const t of refs) await ck.readTensor(t); })()).rejects.toThrow(/l2\.pth: legacy checkpoint is truncated/);
+    // Storages cut short are found at open (their sizes are checked before any tensor is read).
+    await expect(TorchCheckpoint.open(bufferSource(legacy.subarray(0, legacy.length - 100), 'l2.pth'))).rejects.toThrow(/l2\.pth: legacy checkpoint is truncated/);
   });
   it('something that is not a checkpoint', async () => {
     await expect(TorchCheckpoint.open(bufferSource(new TextEncoder().encode('hello world'), 'x.txt'))).rejects.toThrow(/x\.txt: not a PyTorch checkpoint/);
