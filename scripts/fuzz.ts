@@ -9,7 +9,7 @@
  * Prints a table of outcomes by reader and kind of error, and writes every failing case (the
  * mutated file, and a line saying what was done to it and what went wrong) to DIR (default
  * artifacts/fuzz-<seed>) so it can be reproduced: `--seed S --only I` reruns case I exactly.
- * Exits 1 if any case failed or the run's RSS grew past its bound.
+ * Exits 1 if any case failed or what the readers hold grew (a leak).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,8 +70,9 @@ const run = await runFuzz({
 process.stdout.write(`${summaryTable(run)}\n`);
 const failed = run.results.filter((r) => r.outcome === 'failed').length;
 if (failed) process.stdout.write(`\n${failed} failing cases written to ${out} (failures.txt says what each one is); ${reproduceHint(o.seed)}\n`);
-const rssBad = run.rssGrowthMb > FUZZ_DEFAULTS.rssGrowthMb;
-if (rssBad) process.stdout.write(`RSS grew by ${run.rssGrowthMb.toFixed(0)} MB over the run (bound ${FUZZ_DEFAULTS.rssGrowthMb} MB)\n`);
+// RSS over a long run is told, not judged: the C allocator keeps what large cases freed. Each
+// case is still bounded (--case-mb), and a reader that keeps what it read shows in heldGrowthMb.
+if (run.rssGrowthMb > FUZZ_DEFAULTS.rssGrowthMb) process.stdout.write(`note: RSS grew by ${run.rssGrowthMb.toFixed(0)} MB over the run (the test's bound for its ${FUZZ_DEFAULTS.cases} cases is ${FUZZ_DEFAULTS.rssGrowthMb} MB)\n`);
 const heldBad = run.heldGrowthMb > FUZZ_DEFAULTS.heldGrowthMb;
 if (heldBad) process.stdout.write(`what the readers hold grew by ${run.heldGrowthMb.toFixed(1)} MB (bound ${FUZZ_DEFAULTS.heldGrowthMb} MB): a leak\n`);
-process.exit(failed || rssBad || heldBad ? 1 : 0);
+process.exit(failed || heldBad ? 1 : 0);

@@ -50,6 +50,16 @@ function checkMano(a: ManoAsset): string {
   return `MANO ${a.side}, ${V} vertices, ${a.faces.length / 3} faces`;
 }
 
+/** A file we wrote ourselves must load: its refusal means the conversion accepted something wrong. */
+async function reloaded(load: () => Promise<string>): Promise<string> {
+  try {
+    return await load();
+  } catch (e) {
+    if (e instanceof ResultError) throw e;
+    throw new ResultError(`the converted file does not load: ${e instanceof Error ? e.message : typeof e}`);
+  }
+}
+
 /** Runs one case: the input file is `input`; anything written goes to `outDir` (checked empty after). */
 export async function runEntry(reader: ReaderId, input: string, outDir: string): Promise<string> {
   switch (reader) {
@@ -58,7 +68,7 @@ export async function runEntry(reader: ReaderId, input: string, outDir: string):
       const out = join(outDir, 'out.safetensors');
       const r = await convertFile(input, out);
       try {
-        return `${r.config.architecture}, ${r.tensors} tensors; reloaded: ${await checkWeights(out)}`;
+        return `${r.config.architecture}, ${r.tensors} tensors; reloaded: ${await reloaded(() => checkWeights(out))}`;
       } finally {
         rmSync(out, { force: true });
       }
@@ -84,7 +94,7 @@ export async function runEntry(reader: ReaderId, input: string, outDir: string):
       const r = await convertManoFile(input, out);
       try {
         checkMano(r.asset);
-        return checkMano(await readManoFile(new Uint8Array(readFileSync(out)), out));
+        return await reloaded(async () => checkMano(await readManoFile(new Uint8Array(readFileSync(out)), out)));
       } finally {
         rmSync(out, { force: true });
       }

@@ -245,6 +245,9 @@ export function scanPickle(b: Uint8Array, start = 0, maxPickles = 5): PickleOp[]
   return ops;
 }
 
+/** Bytes a repeated run of pickle instructions may add. */
+const MAX_REPEAT_BYTES = 4 << 20;
+
 /** Opcodes a swap may put in: containers, memo, calls, big integers, stack ops. */
 const SWAP_CODES = [...'(012NRabdelostu}])'].map((c) => c.charCodeAt(0)).concat([0x85, 0x86, 0x87, 0x88, 0x94, 0x93, 0x81]);
 
@@ -281,7 +284,8 @@ export function mutatePickle(b: Uint8Array, rng: Rng, start = 0): Mutated {
     const i = rng.int(ops.length - 1);
     const j = Math.min(ops.length - 1, i + rng.int(4));
     const span = b.subarray(ops[i].pos, ops[j].end);
-    const times = rng.pick([2, 16, 256, 4096]);
+    // Capped so a repeated large string cannot make a file of hundreds of MB.
+    const times = Math.max(2, Math.min(rng.pick([2, 16, 256, 4096]), Math.floor(MAX_REPEAT_BYTES / Math.max(1, span.length))));
     const parts: Uint8Array[] = [b.subarray(0, ops[j].end)];
     for (let k = 1; k < times; k++) parts.push(span);
     parts.push(b.subarray(ops[j].end));
