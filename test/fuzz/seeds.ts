@@ -55,7 +55,7 @@ function mutateMano(b: Uint8Array, rng: Rng): Mutated {
 /** FlatBuffers: half the time an offset/length/count word (inflateLength), else any byte mutation. */
 function mutateTflite(b: Uint8Array, rng: Rng): Mutated {
   if (isZip(b)) return mutateZip(b, rng, (_, data, r) => mutateTflite(data, r));
-  return mutateBytes(b, rng);
+  return rng.chance(0.5) ? mutateWith('inflateLength', b, rng) : mutateBytes(b, rng);
 }
 
 /** The files of a repository folder whose names match, in a fixed order (case generation depends on it). */

@@ -6,7 +6,7 @@ const envNumber = (name: string, fallback: number): number => {
 
 export const FUZZ_DEFAULTS = {
   /** Cases in the test command: a few hundred, well within a minute on two cores. */
-  cases: envNumber('FUZZ_CASES', 300),
+  cases: envNumber('FUZZ_CASES', 250),
   /** A case still running after this is a hang (the largest seed, a 5.5 MB TFLite model, takes ~0.2 s). */
   caseMs: envNumber('FUZZ_CASE_MS', 3000),
   /** A case whose RSS grows past this (MB) is a memory blow-up; also the worker's V8 heap limit. */
