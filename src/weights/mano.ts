@@ -56,6 +56,8 @@ export interface ManoReadOptions {
 export const MIN_HAND_VERTICES = 16;
 export const MAX_HAND_VERTICES = 65536;
 export const MAX_HAND_FACES = 4 * MAX_HAND_VERTICES;
+/** Largest MANO file read (MANO_RIGHT.pkl is 3.8 MB; MAX_HAND_VERTICES in float64 stays under 300 MB). */
+export const MAX_MANO_FILE_BYTES = 512 * 1024 * 1024;
 
 /** MANO's arrays: key, meaning, shape for V vertices (-1: the triangle count F). */
 const KEYS: [key: string, meaning: string, shape: (V: number) => number[]][] = [

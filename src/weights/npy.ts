@@ -34,7 +34,7 @@ export interface NpyHeader {
  * from a declared size before this passes. Shared by readNpy (fixtures, CLI inputs) and the MANO
  * .npz reader.
  */
-export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
+export function parseNpyHeader(bytes: Uint8Array, what: string, dtypes?: { accept: readonly string[]; want: string }): NpyHeader {
   const fail = (msg: string): never => {
     throw new Error(`${what}: not a supported .npy file: ${msg}`);
   };
@@ -54,6 +54,7 @@ export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) return fail(`unparsable header ${quoteUntrusted(header.trim())}`);
+  if (dtypes && !dtypes.accept.includes(descr)) fail(`dtype ${quoteUntrusted(descr)} (want ${dtypes.want})`);
   const parts = shapeText.split(',').map((s) => s.trim());
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop(); // '(3,)'
   if (parts.length === 1 && parts[0] === '') parts.pop(); // '()': a scalar
@@ -80,10 +81,11 @@ export function readNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   const fail = (msg: string): never => {
     throw new Error(`${name}: not a supported .npy file: ${msg}`);
   };
-  const { descr, fortran, shape, count, dataStart } = parseNpyHeader(bytes, name);
-  if (fortran) fail('Fortran order is not supported (save a C-contiguous array)');
   const sizes: Record<string, number> = { '<f4': 4, '<f8': 8, '<f2': 2, '|u1': 1, '<i4': 4 };
-  const size = sizes[descr] ?? fail(`dtype ${quoteUntrusted(descr)} (want little-endian float32, float64, float16, int32 or uint8)`);
+  const want = 'little-endian float32, float64, float16, int32 or uint8';
+  const { descr, fortran, shape, count, dataStart } = parseNpyHeader(bytes, name, { accept: Object.keys(sizes), want });
+  if (fortran) fail('Fortran order is not supported (save a C-contiguous array)');
+  const size = sizes[descr];
   // An aligned copy (Uint8Array's slice: a Node Buffer's own slice would be a view of its pool).
   const raw = Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + count * size);
   if (descr === '|u1') return { shape, dtype: 'u8', data: Float32Array.from(raw) };
