@@ -89,7 +89,8 @@ async function readManoNpz(source: ByteSource): Promise<Map<string, unknown>> {
   };
   await get('v_template', MAX_HAND_VERTICES * 3);
   const vt = dict.get('v_template');
-  const V = vt instanceof NdArray && vt.shape.length === 2 ? Math.min(vt.shape[0], MAX_HAND_VERTICES) : MAX_HAND_VERTICES;
+  const V = vt instanceof NdArray && vt.shape.length === 2 ? vt.shape[0] : 0;
+  if (V < MIN_HAND_VERTICES || V > MAX_HAND_VERTICES) return dict; // manoAssetFromDict says what is wrong with v_template
   for (const [key, , shape] of KEYS.slice(1)) {
     const values = shape(V).reduce((a, d) => a * (d < 0 ? MAX_HAND_FACES : d), 1);
     if (key === 'J_regressor' && !npz.has(key)) {
@@ -105,18 +106,20 @@ export function manoAssetFromDict(dict: Map<string, unknown>, name: string, opts
   const side = opts.side ?? sideFromName(name);
   if (!side) throw new Error(`${name}: cannot tell the hand side from the file name (expected MANO_LEFT / MANO_RIGHT in it): pass --side left|right`);
   if (side !== 'left' && side !== 'right') throw new Error(`${name}: side must be left or right, got ${quoteUntrusted(side)}`);
-  for (const [key, meaning] of KEYS) {
-    if (!dict.has(key)) {
-      const keys = [...dict.keys()].map(String).sort();
-      const present = keys.slice(0, 20).map((k) => quoteUntrusted(k)).join(', ') + (keys.length > 20 ? `, ... (${keys.length} in all)` : '');
-      throw new Error(`${name}: missing '${key}' (${meaning}); the file has: ${present || 'no keys'}`);
-    }
-  }
-  // Shapes are checked before any values are decoded (NdArray decodes on first use of .data).
+  const need = (key: string, meaning: string) => {
+    if (dict.has(key)) return;
+    const keys = [...dict.keys()].map(String).sort();
+    const present = keys.slice(0, 20).map((k) => quoteUntrusted(k)).join(', ') + (keys.length > 20 ? `, ... (${keys.length} in all)` : '');
+    throw new Error(`${name}: missing '${key}' (${meaning}); the file has: ${present || 'no keys'}`);
+  };
+  // v_template first: it gives V, which every other shape follows. Shapes are checked before any
+  // values are decoded (NdArray decodes on first use of .data).
+  need(KEYS[0][0], KEYS[0][1]);
   const vt = pickledArray(dict.get('v_template'), 'v_template', name);
   const V = vt.shape[0];
   if (vt.shape.length !== 2 || vt.shape[1] !== 3 || !(V >= MIN_HAND_VERTICES && V <= MAX_HAND_VERTICES))
     throw new Error(`${name}: 'v_template' has shape [${vt.shape.join(', ')}], expected V x 3 with V from ${MIN_HAND_VERTICES} to ${MAX_HAND_VERTICES}`);
+  for (const [key, meaning] of KEYS) need(key, meaning);
   const arrays = new Map<string, NdArray>();
   for (const [key, , shapeFor] of KEYS) {
     const want = shapeFor(V);
