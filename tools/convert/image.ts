@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { extname } from 'node:path';
 import type { RgbaImage } from '../../src/model/preprocess.ts';
 import { quoteUntrusted } from '../../src/util/untrusted.ts';
 
@@ -61,9 +62,9 @@ export function readImageHeader(b: Uint8Array): ImageHeader | string {
 }
 
 /** Refuses, in one line naming the file, an image whose header declares no size or more than MAX_IMAGE_PIXELS. */
-export function checkImageHeader(b: Uint8Array, what: string): ImageHeader {
+export function checkImageHeader(b: Uint8Array, what: string, byName: string = 'an image'): ImageHeader {
   const h = readImageHeader(b);
-  if (typeof h === 'string') throw new Error(`${what}: ${h}`);
+  if (typeof h === 'string') throw new Error(`${what}: cannot decode as ${byName}: ${h}`);
   const { format, width, height } = h;
   if (width < 1 || height < 1) throw new Error(`${what}: ${format} image declares ${width} x ${height} pixels (an empty image, or a JPEG height left to a DNL marker: not supported)`);
   if (width * height > MAX_IMAGE_PIXELS)
@@ -76,7 +77,8 @@ export function decodeImage(path: string, what = `input ${path}`): RgbaImage {
   const size = statSync(path).size;
   if (size > MAX_IMAGE_FILE_BYTES) throw new Error(`${what}: ${size} bytes is more than an image file may have (${MAX_IMAGE_FILE_BYTES})`);
   const bytes = readFileSync(path);
-  const { format } = checkImageHeader(bytes, what); // decoded by what it is, whatever its name says
+  // Decoded by what it is, whatever its name says (the name only words the message for a non-image).
+  const { format } = checkImageHeader(bytes, what, extname(path).toLowerCase() === '.png' ? 'PNG' : 'JPEG');
   try {
     if (format === 'PNG') {
       const png = PNG.sync.read(bytes);

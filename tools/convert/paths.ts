@@ -21,7 +21,7 @@ function fail(msg: string): never {
 /** Resolves an input path; refuses one that is missing, a folder, or not a regular file, or (given maxBytes) too big. */
 export function checkInputFile(path: string, flag: string, maxBytes?: number): string {
   const abs = resolve(path);
-  const st = statSync(abs, { throwIfNoEntry: false });
+  const st = statIfAny(abs);
   if (!st) fail(`${flag} ${abs}: no such file`);
   if (st.isDirectory()) fail(`${flag} ${abs}: is a folder, not a file`);
   if (!st.isFile()) fail(`${flag} ${abs}: is not a regular file`);
@@ -30,6 +30,15 @@ export function checkInputFile(path: string, flag: string, maxBytes?: number): s
 }
 
 const under = (p: string, root: string) => p === root || p.startsWith(root + sep);
+
+/** stat, or undefined where nothing is (ENOENT) or cannot be (ENOTDIR: a file on the way). */
+function statIfAny(p: string): Stats | undefined {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Resolves an output path and checks that it can be written: a file (`kind` 'file', replaced if it
@@ -40,10 +49,10 @@ export function checkOutputPath(path: string, flag: string, kind: 'file' | 'fold
   const abs = resolve(path);
   const no = (why: string): never => fail(`${flag} ${abs}: ${why}`);
   let existing = abs;
-  let st: Stats | undefined = statSync(existing, { throwIfNoEntry: false });
+  let st = statIfAny(existing);
   while (!st && dirname(existing) !== existing) {
     existing = dirname(existing);
-    st = statSync(existing, { throwIfNoEntry: false });
+    st = statIfAny(existing);
   }
   if (!st) return no('no part of this path exists');
   let real = abs;
@@ -118,7 +127,7 @@ export class TempOutput {
 
   /** Puts the result in place (an empty folder at the target is replaced). */
   commit(): void {
-    if (this.kind === 'folder' && statSync(this.target, { throwIfNoEntry: false })?.isDirectory()) rmdirSync(this.target);
+    if (this.kind === 'folder' && statIfAny(this.target)?.isDirectory()) rmdirSync(this.target);
     renameSync(this.tmp, this.target);
     this.finish();
   }
