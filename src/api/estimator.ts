@@ -17,7 +17,7 @@ import type { ProfileOptions } from '../engine/executor.ts';
 import { checkSourceTexture, ImageToTensor } from '../kernels/imageToTensor.ts';
 import { buildDetectorGraph, decodeDetections, inputBoxToImage, letterbox, type DecodeOptions, type DetectorGraph } from '../model/detector.ts';
 import { buildHandGraph, readHandResults, type HandGraph, type HandResult } from '../model/pipeline.ts';
-import type { ManoAsset } from '../model/manoAsset.ts';
+import { networkHandProblem, type ManoAsset } from '../model/manoAsset.ts';
 import { loadWeights, type DetectorConfig, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
 import { loadManoAsset } from '../weights/mano.ts';
 import { DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError, WeightsError } from './errors.ts';
@@ -82,8 +82,8 @@ async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHan
   } catch (e) {
     throw new HandAssetError(`hand: ${err(e)}. Expected a hand asset from \`hiu convert-mano\` or assets/hand-left.safetensors.`, { cause: e });
   }
-  if (asset.side !== 'left')
-    throw new HandAssetError(`hand: this is a ${asset.side} hand asset; pass the LEFT one (the network predicts left hands; right hands are mirrored in and out)`);
+  const sideProblem = networkHandProblem(asset);
+  if (sideProblem) throw new HandAssetError(`hand: ${sideProblem}`);
   let detWeights: LoadedWeights | null = null;
   if (opts.detector !== undefined) {
     try {

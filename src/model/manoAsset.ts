@@ -91,7 +91,7 @@ export function checkManoAsset(a: ManoAsset): void {
   len('handsComponents', a.handsComponents, MANO_PCA * MANO_PCA, '45 x 45');
   len('handsMean', a.handsMean, MANO_PCA, '45');
   len('tipIndices', a.tipIndices, 5, '5 fingertips');
-  if (a.faces.length % 3 !== 0) throw new ShapeError(`${what}: faces has ${a.faces.length} values, not a multiple of 3 (F x 3)`);
+  if (a.faces.length % 3 !== 0 || a.faces.length === 0) throw new ShapeError(`${what}: faces has ${a.faces.length} values, not one or more triangles (F x 3, F >= 1)`);
   if (a.parents[0] !== -1) throw new ShapeError(`${what}: parents[0] must be -1 (the wrist is the root), got ${a.parents[0]}`);
   for (let k = 1; k < MANO_JOINTS; k++)
     if (!(a.parents[k] >= 0 && a.parents[k] < k)) throw new ShapeError(`${what}: parents[${k}] = ${a.parents[k]} must be in [0, ${k})`);
@@ -109,6 +109,15 @@ export function checkManoAsset(a: ManoAsset): void {
   }
   if (!(a.parents instanceof Int32Array) || !(a.faces instanceof Uint32Array) || !(a.tipIndices instanceof Uint32Array))
     throw new ShapeError(`${what}: parents must be an Int32Array, faces and tipIndices Uint32Arrays`);
+}
+
+/**
+ * Why an asset cannot be the hand model of the HIU-DMTL network, or null when it can. The network
+ * predicts left hands (right hands are mirrored in and out), so it takes the LEFT asset. The API
+ * (createHandEstimator) and the CLI (hiu infer, hiu profile) both ask this one function.
+ */
+export function networkHandProblem(a: ManoAsset): string | null {
+  return a.side === 'left' ? null : `this is a ${a.side} hand asset; pass the LEFT one (the network predicts left hands; right hands are mirrored in and out)`;
 }
 
 /** Tip vertices for a mesh of `v` vertices: the real ones at 778, scaled (still distinct, side-specific) below. */

@@ -2,6 +2,7 @@
  * NumPy .npy reader/writer (format versions 1-3), little-endian float32/float64 and uint8
  * (float16 and int32 read too), C order only. Used for golden fixtures; small enough that hand-writing beats a dependency.
  */
+import { quoteUntrusted } from '../util/untrusted.ts';
 
 export interface NpyArray {
   shape: number[];
@@ -14,9 +15,28 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-export function readNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
+/** A checked .npy header: where the data starts and how many items of what size it declares. */
+export interface NpyHeader {
+  descr: string;
+  fortran: boolean;
+  shape: number[];
+  /** Product of the shape. */
+  count: number;
+  /** Bytes per item from descr ('<f8' 8, '<U3' 12), or undefined for object/structured dtypes. */
+  itemSize: number | undefined;
+  dataStart: number;
+}
+
+/**
+ * Parses a .npy header (format versions 1-3) and checks it against the bytes present: every shape
+ * entry a decimal integer (a fractional, negative, NaN or huge size is refused) and, when the item
+ * size is known, count x item size no more than the data bytes there are. Nothing is allocated
+ * from a declared size before this passes. Shared by readNpy (fixtures, CLI inputs) and the MANO
+ * .npz reader.
+ */
+export function parseNpyHeader(bytes: Uint8Array, what: string, dtypes?: { accept: readonly string[]; want: string }): NpyHeader {
   const fail = (msg: string): never => {
-    throw new Error(`${name}: not a supported .npy file: ${msg}`);
+    throw new Error(`${what}: not a supported .npy file: ${msg}`);
   };
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('bad magic');
   const major = bytes[6];
@@ -24,23 +44,48 @@ export function readNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   let headerLen: number;
   let start: number;
   if (major === 1) (headerLen = view.getUint16(8, true)), (start = 10);
-  else if (major === 2 || major === 3) (headerLen = view.getUint32(8, true)), (start = 12);
-  else return fail(`format version ${major}`);
-  if (start + headerLen > bytes.length) fail('header truncated');
+  else if (major === 2 || major === 3) {
+    if (bytes.length < 12) fail('header truncated');
+    (headerLen = view.getUint32(8, true)), (start = 12);
+  } else return fail(`format version ${major}`);
+  if (start + headerLen > bytes.length) fail(`header of ${headerLen} bytes runs past the end of the file (${bytes.length} bytes)`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) return fail(`unparsable header ${header.trim()}`);
-  if (fortran === 'True') fail('Fortran order is not supported (save a C-contiguous array)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`shape (${shapeText}) is not a list of sizes`);
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(count)) fail(`shape (${shapeText}) is too large`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined) return fail(`unparsable header ${quoteUntrusted(header.trim())}`);
+  if (dtypes && !dtypes.accept.includes(descr)) fail(`dtype ${quoteUntrusted(descr)} (want ${dtypes.want})`);
+  const parts = shapeText.split(',').map((s) => s.trim());
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop(); // '(3,)'
+  if (parts.length === 1 && parts[0] === '') parts.pop(); // '()': a scalar
+  // Python 2 wrote long sizes as '3L'. At most 15 digits: every size stays a safe integer.
+  if (parts.length > 32 || !parts.every((p) => /^\d{1,15}L?$/.test(p))) fail(`shape (${quoteUntrusted(shapeText)}) is not a list of whole sizes`);
+  const shape = parts.map((p) => parseInt(p, 10));
   const dataStart = start + headerLen;
+  const available = bytes.length - dataStart;
+  const m = /^[<>|=]?([fiubcU])(\d{1,6})$/.exec(descr);
+  const itemSize = m ? Number(m[2]) * (m[1] === 'U' ? 4 : 1) : undefined;
+  // Multiply with a bound at every step, so a huge shape fails here and never overflows.
+  const cap = itemSize ? Math.floor(available / itemSize) : Number.MAX_SAFE_INTEGER;
+  let count = 1;
+  if (!shape.includes(0)) {
+    for (const d of shape) {
+      count *= d;
+      if (count > cap) fail(`shape (${quoteUntrusted(shapeText)}) of ${quoteUntrusted(descr)} needs more bytes than the ${available} of data present`);
+    }
+  } else count = 0;
+  return { descr, fortran: fortran === 'True', shape, count, itemSize, dataStart };
+}
+
+export function readNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
+  const fail = (msg: string): never => {
+    throw new Error(`${name}: not a supported .npy file: ${msg}`);
+  };
   const sizes: Record<string, number> = { '<f4': 4, '<f8': 8, '<f2': 2, '|u1': 1, '<i4': 4 };
-  const size = sizes[descr] ?? fail(`dtype ${descr} (want little-endian float32, float64, float16, int32 or uint8)`);
-  if (bytes.length - dataStart < count * size) fail(`data truncated (${bytes.length - dataStart} bytes for ${count} x ${size})`);
+  const want = 'little-endian float32, float64, float16, int32 or uint8';
+  const { descr, fortran, shape, count, dataStart } = parseNpyHeader(bytes, name, { accept: Object.keys(sizes), want });
+  if (fortran) fail('Fortran order is not supported (save a C-contiguous array)');
+  const size = sizes[descr];
   // An aligned copy (Uint8Array's slice: a Node Buffer's own slice would be a view of its pool).
   const raw = Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + count * size);
   if (descr === '|u1') return { shape, dtype: 'u8', data: Float32Array.from(raw) };

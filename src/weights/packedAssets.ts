@@ -4,6 +4,7 @@
  * "remote_package_size": N})` call lists each file's byte range. MediaPipe's npm packages ship
  * their palm detector this way. Both inputs are outside data: every range is checked.
  */
+import { quoteUntrusted } from '../util/untrusted.ts';
 
 export class PackedAssetsError extends Error {
   constructor(message: string) {
@@ -28,19 +29,19 @@ export function parsePackedAssetsLoader(js: string, what = 'loader'): { files: P
   let meta: unknown;
   try {
     meta = JSON.parse(js.slice(at + 'loadPackage('.length, end + 1));
-  } catch (e) {
-    throw new PackedAssetsError(`${what}: loadPackage argument is not JSON (${(e as Error).message})`);
+  } catch {
+    throw new PackedAssetsError(`${what}: loadPackage argument is not JSON`);
   }
   const m = meta as { files?: unknown; remote_package_size?: unknown };
   if (!Array.isArray(m.files)) throw new PackedAssetsError(`${what}: loadPackage argument has no "files" array`);
   const size = m.remote_package_size;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-    throw new PackedAssetsError(`${what}: remote_package_size ${JSON.stringify(size)} is not a byte count`);
+    throw new PackedAssetsError(`${what}: remote_package_size ${quoteUntrusted(size)} is not a byte count`);
   const files = m.files.map((f, i): PackedFile => {
     const e = f as Partial<PackedFile>;
     const ok = typeof e.filename === 'string' && Number.isSafeInteger(e.start) && Number.isSafeInteger(e.end) &&
       e.start! >= 0 && e.end! >= e.start! && e.end! <= size;
-    if (!ok) throw new PackedAssetsError(`${what}: files[${i}] ${JSON.stringify(f)} is not {filename, start <= end <= ${size}}`);
+    if (!ok) throw new PackedAssetsError(`${what}: files[${i}] (filename ${quoteUntrusted(e?.filename)}, start ${quoteUntrusted(e?.start)}, end ${quoteUntrusted(e?.end)}) is not {filename, start <= end <= ${size}}`);
     return { filename: e.filename!, start: e.start!, end: e.end! };
   });
   return { files, size };
@@ -51,6 +52,9 @@ export function extractPackedFile(data: Uint8Array, loaderJs: string, name: stri
   const { files, size } = parsePackedAssetsLoader(loaderJs, `${what} loader`);
   if (data.length !== size) throw new PackedAssetsError(`${what}: .data is ${data.length} bytes, the loader says ${size}`);
   const f = files.find((x) => x.filename === name || x.filename.endsWith(`/${name}`));
-  if (!f) throw new PackedAssetsError(`${what}: no file '${name}' (has ${files.map((x) => x.filename.split('/').pop()).join(', ')})`);
+  if (!f) {
+    const has = files.slice(0, 20).map((x) => quoteUntrusted(x.filename.split('/').pop())).join(', ');
+    throw new PackedAssetsError(`${what}: no file ${quoteUntrusted(name)} (has ${has}${files.length > 20 ? `, ... (${files.length} in all)` : ''})`);
+  }
   return data.subarray(f.start, f.end);
 }

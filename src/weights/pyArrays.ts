@@ -7,18 +7,44 @@
 import { PyGlobal, unpickle, UnsafePickleError } from './pickle.ts';
 import type { ByteSource } from './source.ts';
 import { ZipReader } from './zip.ts';
+import { parseNpyHeader } from './npy.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
 
-/** `__metadata__.format` / `version` / `architecture` of hand asset files. */
-// ---------------------------------------------------------------------------------------------
-
-/** A decoded numpy array: C-order values as float64 (integers up to 2^53 exact). */
+/**
+ * A numpy array: shape and dtype known at once, values (C order, float64: integers up to 2^53
+ * exact) decoded on first use of `data`. The byte count is checked when it is made, so shapes can
+ * be checked against what the model needs before anything is decoded, and arrays nothing needs
+ * are never decoded.
+ */
 export class NdArray {
   shape: number[] = [];
   /** numpy descr, e.g. '<f8', '>i4', '|u1'. */
   descr = '';
-  data: Float64Array = new Float64Array(0);
   /** False until setstate (BUILD) filled it, for arrays made by `_reconstruct`. */
   ready = false;
+  private values: Float64Array = new Float64Array(0);
+  private pending: (() => Float64Array) | undefined;
+
+  get data(): Float64Array {
+    if (this.pending) (this.values = this.pending()), (this.pending = undefined);
+    return this.values;
+  }
+  set data(d: Float64Array) {
+    this.values = d;
+    this.pending = undefined;
+  }
+  /** Decodes the values later, on first use of `data`. */
+  decodeLater(decode: () => Float64Array): void {
+    this.pending = decode;
+  }
+  /** Takes over another array's shape, dtype and (pending) values: BUILD filling a `_reconstruct`ed array. */
+  adopt(a: NdArray): void {
+    this.shape = a.shape;
+    this.descr = a.descr;
+    this.values = a.values;
+    this.pending = a.pending;
+    this.ready = a.ready;
+  }
 }
 
 /** A `numpy.dtype` under construction: REDUCE gives the kind+size, BUILD the byte order. */
@@ -29,9 +55,20 @@ class NpDType {
   }
 }
 
-/** An .npz entry that could not be decoded: an error only if the asset needs it. */
-class Unreadable {
-  constructor(readonly message: string) {}
+/** An .npz entry the hand model does not need: listed (for messages), never read. */
+export class NotRead {
+  constructor(readonly entry: string) {}
+}
+
+/** A scipy.sparse CSC/CSR matrix in parts; densified only once the shape the model needs is known. */
+export class SparseMatrix {
+  constructor(
+    readonly format: 'csc' | 'csr',
+    readonly data: NdArray,
+    readonly indices: NdArray,
+    readonly indptr: NdArray,
+    readonly shape: number[],
+  ) {}
 }
 
 /** An object of a class we cannot run (chumpy, scipy.sparse): its class and its pickled state. */
@@ -42,41 +79,48 @@ export class PyObjectStub {
 
 const KIND_SIZES: Record<string, number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
 
-/** Decodes raw array bytes (any byte order, C or Fortran order) to C-order float64. */
+/**
+ * Checks raw array bytes (any byte order, C or Fortran order) against dtype and shape, and returns
+ * the array with its values to be decoded to C-order float64 on first use.
+ */
 export function decodeArray(raw: Uint8Array, descr: string, shape: readonly number[], fortran: boolean, what: string): NdArray {
   const m = /^([<>|=]?)([fiub])(\d+)$/.exec(descr);
   if (!m || !KIND_SIZES[m[2]]?.includes(Number(m[3]))) {
-    throw new Error(`${what}: numpy dtype '${descr}' is not supported (float16/32/64, (u)int8-64 and bool are)`);
+    throw new Error(`${what}: numpy dtype ${quoteUntrusted(descr)} is not supported (float16/32/64, (u)int8-64 and bool are)`);
   }
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${what}: array shape [${shape.map((d) => quoteUntrusted(d)).join(', ')}] is not a list of whole sizes`);
   const [, order, kind] = m;
   const size = Number(m[3]);
   const little = order !== '>'; // '=' is native: every platform numpy ships for is little-endian
   const count = shape.reduce((a, b) => a * b, 1);
+  // Checked before anything is allocated: a declared shape must be backed by bytes that are there.
   if (raw.length !== count * size) throw new Error(`${what}: array data has ${raw.length} bytes, expected ${count * size} for shape [${shape}] ${descr}`);
-  const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const flat = new Float64Array(count);
-  for (let i = 0, o = 0; i < count; i++, o += size) {
-    let x: number;
-    if (kind === 'f') {
-      if (size === 8) x = v.getFloat64(o, little);
-      else if (size === 4) x = v.getFloat32(o, little);
-      else {
-        const h = v.getUint16(o, little);
-        const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, mm = h & 0x3ff;
-        x = e === 0 ? s * mm * 2 ** -24 : e === 31 ? (mm ? NaN : s * Infinity) : s * (1 + mm / 1024) * 2 ** (e - 15);
-      }
-    } else if (kind === 'i') {
-      x = size === 8 ? Number(v.getBigInt64(o, little)) : size === 4 ? v.getInt32(o, little) : size === 2 ? v.getInt16(o, little) : v.getInt8(o);
-    } else {
-      x = size === 8 ? Number(v.getBigUint64(o, little)) : size === 4 ? v.getUint32(o, little) : size === 2 ? v.getUint16(o, little) : v.getUint8(o);
-    }
-    flat[i] = x;
-  }
   const out = new NdArray();
   out.shape = [...shape];
   out.descr = descr;
-  out.data = fortran && shape.length > 1 ? fortranToC(flat, shape) : flat;
   out.ready = true;
+  out.decodeLater(() => {
+    const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const flat = new Float64Array(count);
+    for (let i = 0, o = 0; i < count; i++, o += size) {
+      let x: number;
+      if (kind === 'f') {
+        if (size === 8) x = v.getFloat64(o, little);
+        else if (size === 4) x = v.getFloat32(o, little);
+        else {
+          const h = v.getUint16(o, little);
+          const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, mm = h & 0x3ff;
+          x = e === 0 ? s * mm * 2 ** -24 : e === 31 ? (mm ? NaN : s * Infinity) : s * (1 + mm / 1024) * 2 ** (e - 15);
+        }
+      } else if (kind === 'i') {
+        x = size === 8 ? Number(v.getBigInt64(o, little)) : size === 4 ? v.getInt32(o, little) : size === 2 ? v.getInt16(o, little) : v.getInt8(o);
+      } else {
+        x = size === 8 ? Number(v.getBigUint64(o, little)) : size === 4 ? v.getUint32(o, little) : size === 2 ? v.getUint16(o, little) : v.getUint8(o);
+      }
+      flat[i] = x;
+    }
+    return fortran && shape.length > 1 ? fortranToC(flat, shape) : flat;
+  });
   return out;
 }
 
@@ -119,7 +163,7 @@ function dataBytes(d: unknown, what: string): Uint8Array {
 // The MANO pickle allowlist: inert stand-ins only
 // ---------------------------------------------------------------------------------------------
 
-const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
 const shapeOf = (x: unknown, what: string): number[] => {
   if (!Array.isArray(x) || !x.every((d) => isInt(d) && d >= 0)) throw new Error(`${what}: array shape is not a tuple of sizes`);
   return x as number[];
@@ -141,7 +185,7 @@ export function manoPickleGlobals(name: string): Record<string, { call?: (args: 
     call: (args: unknown[]) => {
       const cls = args[0];
       if (!(cls instanceof PyGlobal) || !/^numpy\.(ndarray|matrix)$/.test(cls.qualname)) {
-        throw new UnsafePickleError(`${name}: numpy _reconstruct of ${cls instanceof PyGlobal ? `'${cls.qualname}'` : 'a non-class'}: refused`);
+        throw new UnsafePickleError(`${name}: numpy _reconstruct of ${cls instanceof PyGlobal ? quoteUntrusted(cls.qualname) : 'a non-class'}: refused`);
       }
       return new NdArray();
     },
@@ -173,7 +217,7 @@ export function manoPickleGlobals(name: string): Record<string, { call?: (args: 
   const stub = (args: unknown[], op: string): PyObjectStub => {
     const cls = args[0];
     if (!(cls instanceof PyGlobal) || !(SPARSE_CLASSES.includes(cls.qualname) || CHUMPY_MODULE.test(cls.module))) {
-      throw new UnsafePickleError(`${name}: ${op} of ${cls instanceof PyGlobal ? `'${cls.qualname}'` : 'a non-class'}: refused`);
+      throw new UnsafePickleError(`${name}: ${op} of ${cls instanceof PyGlobal ? quoteUntrusted(cls.qualname) : 'a non-class'}: refused`);
     }
     return new PyObjectStub(cls.qualname);
   };
@@ -210,8 +254,7 @@ function manoUnpickleOptions(name: string) {
       if (obj instanceof NdArray) {
         if (!Array.isArray(state) || (state.length !== 4 && state.length !== 5)) throw new Error(`${name}: unexpected ndarray state`);
         const [shape, dtype, fortran, raw] = state.length === 5 ? state.slice(1) : state;
-        const a = decodeArray(dataBytes(raw, name), dtypeOf(dtype, name), shapeOf(shape, name), !!fortran, name);
-        Object.assign(obj, a);
+        obj.adopt(decodeArray(dataBytes(raw, name), dtypeOf(dtype, name), shapeOf(shape, name), !!fortran, name));
         return true;
       }
       if (obj instanceof NpDType) {
@@ -235,54 +278,73 @@ export function unpickleMano(bytes: Uint8Array, name: string): Map<string, unkno
   return value as Map<string, unknown>;
 }
 
-/** A pickled value as an array: numpy arrays, chumpy.ch.Ch (its 'x'), scipy CSC/CSR (densified). */
-export function pickledArray(v: unknown, key: string, name: string): NdArray {
+/** A pickled value as an array: numpy arrays, chumpy.ch.Ch (its 'x'), scipy CSC/CSR (densified to `want`). */
+export function pickledArray(v: unknown, key: string, name: string, want?: readonly number[]): NdArray {
   const what = `${name}: '${key}'`;
-  if (v instanceof Unreadable) throw new Error(v.message);
   if (v instanceof NdArray) {
     if (!v.ready) throw new Error(`${what}: numpy array without data (no setstate)`);
     return v;
   }
+  if (v instanceof SparseMatrix) return densify(v, want, what);
+  if (v instanceof NotRead) throw new Error(`${what}: entry ${quoteUntrusted(v.entry)} was not read`);
   if (v instanceof PyObjectStub) {
     const st = v.state instanceof Map ? (v.state as Map<string, unknown>) : undefined;
+    const cls = quoteUntrusted(v.cls);
     if (v.cls === 'chumpy.ch.Ch') {
       if (!st || !st.has('x')) throw new Error(`${what} is a chumpy.ch.Ch object without a stored array ('x')`);
-      return pickledArray(st.get('x'), key, name);
+      return pickledArray(st.get('x'), key, name, want);
     }
     if (SPARSE_CLASSES.includes(v.cls)) {
-      if (!st) throw new Error(`${what} is a ${v.cls} without state`);
+      if (!st) throw new Error(`${what} is a ${cls} without state`);
       const part = (k: string) => pickledArray(st.get(k), `${key}.${k}`, name);
-      const shape = shapeOf(st.get('_shape') ?? st.get('shape'), `${what} (${v.cls} shape)`);
-      return densify(part('data'), part('indices'), part('indptr'), shape, v.cls.includes('csr') ? 'csr' : 'csc', what);
+      const shape = shapeOf(st.get('_shape') ?? st.get('shape'), `${what} (${cls} shape)`);
+      return densify(new SparseMatrix(v.cls.includes('csr') ? 'csr' : 'csc', part('data'), part('indices'), part('indptr'), shape), want, what);
     }
     if (v.cls.startsWith('chumpy.')) {
       throw new Error(
-        `${what} is a chumpy '${v.cls}' object, which cannot be read without running chumpy: only chumpy.ch.Ch (a stored array) is supported. ` +
+        `${what} is a chumpy ${cls} object, which cannot be read without running chumpy: only chumpy.ch.Ch (a stored array) is supported. ` +
           `Re-save the model with plain numpy arrays (e.g. np.savez with np.array(value) for every key) and convert that.`,
       );
     }
-    throw new Error(`${what} is a '${v.cls}' object, not an array`);
+    throw new Error(`${what} is a ${cls} object, not an array`);
   }
   throw new Error(`${what} is ${v === null ? 'None' : Array.isArray(v) ? 'a list/tuple' : typeof v}, not a numpy array`);
 }
 
-export function densify(data: NdArray, indices: NdArray, indptr: NdArray, shape: number[], format: 'csc' | 'csr', what: string): NdArray {
-  if (shape.length !== 2) throw new Error(`${what}: sparse matrix shape [${shape}] is not 2-D`);
-  const [rows, cols] = shape;
+/**
+ * A sparse matrix as a dense one of shape `want` (the model's, never the file's: a declared
+ * 10^9 x 10^9 is refused, not allocated). indptr and indices are checked in full first, as scipy's
+ * check_format does: whole numbers, indptr from 0 and non-decreasing, indices in range. A
+ * fractional index would otherwise put a value nowhere (or in the wrong row) without a word.
+ */
+export function densify(s: SparseMatrix, want: readonly number[] | undefined, what: string): NdArray {
+  const { format, data, indices, indptr, shape } = s;
+  const fail = (msg: string): never => {
+    throw new Error(`${what}: ${format} sparse matrix: ${msg}`);
+  };
+  if (!want || want.length !== 2) return fail('only J_regressor may be stored sparse');
+  if (shape.length !== 2 || shape[0] !== want[0] || shape[1] !== want[1]) fail(`shape [${shape}] is not the ${want.join(' x ')} the hand model needs`);
+  const [rows, cols] = want;
   const outer = format === 'csc' ? cols : rows;
   const inner = format === 'csc' ? rows : cols;
-  if (indptr.data.length !== outer + 1) throw new Error(`${what}: ${format} indptr has ${indptr.data.length} entries, expected ${outer + 1}`);
-  const nnz = indptr.data[outer];
-  if (data.data.length < nnz || indices.data.length < nnz) throw new Error(`${what}: ${format} data/indices shorter than indptr says (${nnz})`);
+  const oneD = (a: NdArray) => (a.shape.length === 1 ? a.shape[0] : -1);
+  if (oneD(indptr) !== outer + 1) fail(`indptr has shape [${indptr.shape}], expected [${outer + 1}]`);
+  if (oneD(indices) < 0 || oneD(indices) !== oneD(data)) fail(`indices [${indices.shape}] and data [${data.shape}] are not two 1-D arrays of one length`);
+  const ip = indptr.data;
+  if (ip[0] !== 0) fail(`indptr[0] is ${ip[0]}, not 0`);
+  for (let o = 0; o < outer; o++)
+    if (!(Number.isInteger(ip[o + 1]) && ip[o + 1] >= ip[o])) fail(`indptr[${o + 1}] = ${ip[o + 1]} is not a whole number >= indptr[${o}] = ${ip[o]}`);
+  const nnz = ip[outer];
+  if (nnz > oneD(indices)) fail(`indptr ends at ${nnz}, past the ${oneD(indices)} stored entries`);
+  const idx = indices.data;
+  for (let p = 0; p < nnz; p++) {
+    const i = idx[p];
+    if (!(Number.isInteger(i) && i >= 0 && i < inner)) fail(`index ${i} at position ${p} is not a whole ${format === 'csc' ? 'row' : 'column'} number in [0, ${inner})`);
+  }
+  const values = data.data;
   const dense = new Float64Array(rows * cols);
   for (let o = 0; o < outer; o++) {
-    const lo = indptr.data[o], hi = indptr.data[o + 1];
-    if (!(lo <= hi && hi <= nnz)) throw new Error(`${what}: ${format} indptr is not non-decreasing`);
-    for (let p = lo; p < hi; p++) {
-      const i = indices.data[p];
-      if (!(i >= 0 && i < inner)) throw new Error(`${what}: ${format} index ${i} out of range`);
-      dense[format === 'csc' ? i * cols + o : o * cols + i] += data.data[p];
-    }
+    for (let p = ip[o]; p < ip[o + 1]; p++) dense[format === 'csc' ? idx[p] * cols + o : o * cols + idx[p]] += values[p]; // duplicates add, as in scipy
   }
   const a = new NdArray();
   a.shape = [rows, cols];
@@ -296,71 +358,81 @@ export function densify(data: NdArray, indices: NdArray, indptr: NdArray, shape:
 // .npy / .npz
 // ---------------------------------------------------------------------------------------------
 
-/** Parses one .npy (any numeric dtype, either byte order, C or Fortran order). */
+/** Parses one .npy (any numeric dtype, either byte order, C or Fortran order); values decoded on use. */
 export function parseNpyAny(bytes: Uint8Array, what: string): NdArray | { text: string } {
-  const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error(`${what}: not a .npy array (bad magic)`);
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6];
-  const [len, start] = major === 1 ? [v.getUint16(8, true), 10] : major === 2 || major === 3 ? [v.getUint32(8, true), 12] : [-1, 0];
-  if (len < 0 || start + len > bytes.length) throw new Error(`${what}: unsupported or truncated .npy header`);
-  const header = new TextDecoder('latin1').decode(bytes.subarray(start, start + len));
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) throw new Error(`${what}: unparsable .npy header ${header.trim()}`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);
-  const body = bytes.subarray(start + len);
-  if (/^[<>|=]?O$/.test(descr)) {
+  const h = parseNpyHeader(bytes, what);
+  const body = bytes.subarray(h.dataStart);
+  if (/^[<>|=]?O$/.test(h.descr)) {
     throw new Error(`${what}: is a pickled object array (dtype O), which is not read (it would need allow_pickle); save it as a numeric array`);
   }
-  const u = /^([<>|=]?)U(\d+)$/.exec(descr); // a small unicode string array (e.g. a sparse 'format')
+  if (h.itemSize === undefined) throw new Error(`${what}: numpy dtype ${quoteUntrusted(h.descr)} is not supported (a plain numeric array is)`);
+  const u = /^([<>|=]?)U(\d+)$/.exec(h.descr); // a small unicode string (e.g. a sparse 'format')
   if (u) {
-    const n = Number(u[2]);
+    if (h.count !== 1) throw new Error(`${what}: a text array of shape [${h.shape}], expected one string`);
     let text = '';
-    for (let i = 0; i < n && 4 * i + 4 <= body.length; i++) {
+    for (let i = 0; i < Number(u[2]); i++) {
       const c = new DataView(body.buffer, body.byteOffset + 4 * i, 4).getUint32(0, u[1] !== '>');
+      if (c > 0x10ffff) throw new Error(`${what}: text holds ${c}, not a character`);
       if (c) text += String.fromCodePoint(c);
     }
     return { text };
   }
-  const count = shape.reduce((a, b) => a * b, 1);
-  const size = Number(/\d+$/.exec(descr)?.[0] ?? 0);
-  return decodeArray(body.subarray(0, count * size), descr, shape, fortran === 'True', what);
+  return decodeArray(body.subarray(0, h.count * h.itemSize), h.descr, h.shape, h.fortran, what);
 }
 
-/** Reads an .npz (zip of .npy) into a key -> array map, densifying a sparse J_regressor stored in parts. */
-export async function readNpz(source: ByteSource): Promise<Map<string, unknown>> {
-  const zip = await ZipReader.open(source);
-  const out = new Map<string, unknown>();
-  const texts = new Map<string, string>();
-  for (const entry of zip.entries.keys()) {
-    if (!entry.endsWith('.npy')) continue;
-    const key = entry.slice(0, -4);
-    let a: NdArray | { text: string };
-    try {
-      a = parseNpyAny(await zip.read(entry), `${source.name}: '${key}'`);
-    } catch (e) {
-      out.set(key, new Unreadable((e as Error).message)); // e.g. an object array of a key we do not need
-      continue;
-    }
-    if (a instanceof NdArray) out.set(key, a);
-    else texts.set(key, a.text);
+/**
+ * An .npz (zip of .npy) whose entries are read one by one, on request, each refused unread when its
+ * declared size is over what the caller can use: entries nobody asks for are never inflated.
+ */
+export class NpzFile {
+  private constructor(private readonly zip: ZipReader, readonly name: string) {}
+
+  static async open(source: ByteSource): Promise<NpzFile> {
+    return new NpzFile(await ZipReader.open(source), source.name);
   }
-  if (!out.has('J_regressor')) {
+
+  /** The array names in the file (entries ending in .npy), none read. */
+  get keys(): string[] {
+    return [...this.zip.entries.keys()].filter((e) => e.endsWith('.npy')).map((e) => e.slice(0, -4));
+  }
+
+  has(key: string): boolean {
+    return this.zip.entries.has(`${key}.npy`);
+  }
+
+  /** One entry (values decoded on use); refused before inflating when it declares more than maxBytes. */
+  async read(key: string, maxBytes: number): Promise<NdArray | { text: string }> {
+    const what = `${this.name}: '${key}'`;
+    const entry = this.zip.entries.get(`${key}.npy`);
+    if (!entry) throw new Error(`${what}: no such array`);
+    if (entry.size > maxBytes) throw new Error(`${what}: the entry declares ${entry.size} bytes, more than the ${maxBytes} this array can need`);
+    return parseNpyAny(await this.zip.read(entry.name), what);
+  }
+
+  async array(key: string, maxBytes: number): Promise<NdArray> {
+    const a = await this.read(key, maxBytes);
+    if (!(a instanceof NdArray)) throw new Error(`${this.name}: '${key}' is text, not a numeric array`);
+    return a;
+  }
+
+  /**
+   * A sparse matrix stored in parts (`${key}_data`, `_indices`, `_indptr`, `_shape` [, `_format`],
+   * or with '.'), or undefined when the parts are not there. maxBytes bounds each part.
+   */
+  async sparse(key: string, maxBytes: number): Promise<SparseMatrix | undefined> {
     for (const sep of ['_', '.']) {
-      const p = (k: string) => {
-        const a = out.get(`J_regressor${sep}${k}`);
-        return a instanceof NdArray ? a : undefined;
-      };
-      const [data, indices, indptr, shape] = [p('data'), p('indices'), p('indptr'), p('shape')];
-      if (data && indices && indptr && shape) {
-        const format = texts.get(`J_regressor${sep}format`) ?? 'csc';
-        if (format !== 'csc' && format !== 'csr') throw new Error(`${source.name}: J_regressor sparse format '${format}' is not csc or csr`);
-        out.set('J_regressor', densify(data, indices, indptr, Array.from(shape.data), format, `${source.name}: 'J_regressor'`));
-        break;
-      }
+      const p = (k: string) => `${key}${sep}${k}`;
+      if (!['data', 'indices', 'indptr', 'shape'].every((k) => this.has(p(k)))) continue;
+      const shapeArr = await this.array(p('shape'), 1024);
+      const what = `${this.name}: '${p('shape')}'`;
+      if (shapeArr.shape.length !== 1 || shapeArr.shape[0] !== 2) throw new Error(`${what}: has shape [${shapeArr.shape}], expected [2]`);
+      const shape = shapeOf(Array.from(shapeArr.data), what);
+      const f = this.has(p('format')) ? await this.read(p('format'), 1024) : { text: 'csc' };
+      const format = f instanceof NdArray ? undefined : f.text;
+      if (format !== 'csc' && format !== 'csr') throw new Error(`${this.name}: '${key}' sparse format ${quoteUntrusted(format ?? 'a numeric array')} is not csc or csr`);
+      const [data, indices, indptr] = [await this.array(p('data'), maxBytes), await this.array(p('indices'), maxBytes), await this.array(p('indptr'), maxBytes)];
+      return new SparseMatrix(format, data, indices, indptr, shape);
     }
+    return undefined;
   }
-  return out;
 }

@@ -110,7 +110,7 @@ describe('hiu infer', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(pattern);
     expect(existsSync(out)).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]); // no temporary folder left
   };
 
   test('bad inputs give clear errors and no output', async () => {

@@ -118,9 +118,11 @@ describe('hiu profile', () => {
     expect(size.stderr).toMatch(/--input-size must be a positive multiple of 32/);
     const method = await hiu('profile', '--weights', weights, '--method', 'bogus');
     expect(method.stderr).toMatch(/--method must be auto, timestamp or submit/);
-    const traceDir = await hiu('profile', '--weights', weights, '--trace', join(dir, 'no', 'such', 'dir', 't.json'));
-    expect(traceDir.stderr).toMatch(/--trace .*does not exist/);
-    expect(existsSync(join(dir, 'no'))).toBe(false);
+    // A missing folder would be made; a file on the way cannot be (checked before any work).
+    writeFileSync(join(dir, 'a-file'), '');
+    const traceDir = await hiu('profile', '--weights', weights, '--trace', join(dir, 'a-file', 'dir', 't.json'));
+    expect(traceDir.stderr).toMatch(/--trace .*a-file is a file, not a folder/);
+    expect(existsSync(join(dir, 'a-file', 'dir'))).toBe(false);
     const usage = await hiu('profile');
     expect(usage.stderr).toMatch(/usage: hiu profile/);
   });

@@ -1,14 +1,15 @@
 /**
  * Node side of `hiu convert`: hashes the source, streams the conversion into a temporary file next
- * to the output and renames it into place only on success, so a failure leaves no output file.
+ * to the output and renames it into place only on success, so a failure (or Ctrl-C) leaves no file.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { fileSource } from '../../src/weights/source.ts';
 import { TorchCheckpoint } from '../../src/weights/pth.ts';
 import { convertCheckpoint, type ConvertResult } from '../../src/weights/convert.ts';
+import { TempOutput } from './paths.ts';
 
 export interface ConvertFileOptions {
   dtype?: 'f32' | 'f16';
@@ -29,13 +30,15 @@ export async function sha256File(path: string, onProgress?: (done: number) => vo
 }
 
 export async function convertFile(input: string, output: string, opts: ConvertFileOptions = {}): Promise<ConvertResult> {
-  const source = await fileSource(input);
-  const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = TempOutput.create(resolve(output), 'file', '-o'); // made first: removed on any failure or SIGINT/SIGTERM
+  let source: Awaited<ReturnType<typeof fileSource>> | undefined;
   let out: Awaited<ReturnType<typeof open>> | null = null;
   try {
+    source = await fileSource(input);
     const ck = await TorchCheckpoint.open(source); // parses the pickle: hostile/corrupt files fail here
-    const sha = await sha256File(input, (d) => opts.onProgress?.('hash', d, source.size));
-    out = await open(tmp, 'wx');
+    const size = source.size;
+    const sha = await sha256File(input, (d) => opts.onProgress?.('hash', d, size));
+    out = await open(temp.tmp, 'w');
     const handle = out;
     const result = await convertCheckpoint(ck, async (chunk) => {
       let off = 0;
@@ -51,13 +54,12 @@ export async function convertFile(input: string, output: string, opts: ConvertFi
     await out.sync();
     await out.close();
     out = null;
-    await rename(tmp, output);
+    temp.commit();
     return result;
-  } catch (e) {
-    await out?.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw e;
   } finally {
-    await source.close?.();
+    // Each step on its own: none of them may throw over the error on its way out.
+    await out?.close().catch(() => {});
+    temp.discard();
+    await Promise.resolve(source?.close?.()).catch(() => {});
   }
 }

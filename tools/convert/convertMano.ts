@@ -6,11 +6,12 @@
  * Like `hiu convert`, it writes a temporary file next to the output and renames it into place only
  * on success, so a failure leaves no output file.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import type { HandSide, ManoAsset } from '../../src/model/manoAsset.ts';
-import { manoToSafetensors, readManoFile, type ManoFileInfo } from '../../src/weights/mano.ts';
+import { MAX_MANO_FILE_BYTES, manoToSafetensors, readManoFile, type ManoFileInfo } from '../../src/weights/mano.ts';
+import { checkInputFile, checkOutputPath, TempOutput } from './paths.ts';
 
 export interface ConvertManoOptions {
   side?: HandSide;
@@ -26,13 +27,12 @@ export interface ConvertManoResult {
 
 /** Writes bytes to `output` through a temporary file + rename (nothing is left behind on failure). */
 export async function writeAtomic(output: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = TempOutput.create(resolve(output), 'file', '-o');
   try {
-    await writeFile(tmp, bytes, { flag: 'wx' });
-    await rename(tmp, output);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
+    await writeFile(temp.tmp, bytes);
+    temp.commit();
+  } finally {
+    temp.discard();
   }
 }
 
@@ -44,6 +44,8 @@ export async function writeManoAsset(asset: ManoAsset, output: string, info: Man
 }
 
 export async function convertManoFile(input: string, output: string, opts: ConvertManoOptions = {}): Promise<ConvertManoResult> {
+  checkInputFile(input, 'input', MAX_MANO_FILE_BYTES);
+  checkOutputPath(output, '-o', 'file');
   const data = new Uint8Array(await readFile(input));
   const asset = await readManoFile(data, input, { side: opts.side }); // hostile / incomplete files fail here
   const sha256 = createHash('sha256').update(data).digest('hex');

@@ -3,8 +3,7 @@
  * palm detector and hand landmark model (shipped in the package's models/) on the engine, per
  * image: the hands found, handedness, scores, 21 keypoints in image pixels, world landmarks (m).
  */
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Engine } from '../../src/engine/index.ts';
 import { HandLandmarker, type LandmarkedHand } from '../../src/model/handLandmarker.ts';
 import { readTflite } from '../../src/weights/tflite.ts';
@@ -12,7 +11,8 @@ import { HAND_KEYPOINT_NAMES as NAMES } from '../../src/api/hands.ts';
 import { defaultModelUrls } from '../../src/api/packageFiles.ts';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './hiu.ts';
-import { decodeImage } from './infer.ts';
+import { decodeImage } from './image.ts';
+import { checkInputFile, checkOutputPath, TempOutput } from './paths.ts';
 
 export const HANDS_USAGE = 'usage: hiu hands IMAGE.jpg|IMAGE.png ... [--model full|lite] [--json OUT.json] [--num-hands N]';
 
@@ -29,13 +29,12 @@ export async function runHands(argv: string[]): Promise<number> {
   if (variant !== 'full' && variant !== 'lite') fail(`--model must be full or lite, not '${variant}'`);
   const numHands = Number(flags.get('numHands') ?? 2);
   if (!Number.isInteger(numHands) || numHands < 1 || numHands > 16) fail(`--num-hands must be an integer from 1 to 16, not '${flags.get('numHands')}'`);
-  const jsonPath = flags.get('json') ? resolve(flags.get('json')!) : undefined;
-  if (jsonPath && !existsSync(dirname(jsonPath))) fail(`--json ${jsonPath}: folder ${dirname(jsonPath)} does not exist`);
-  // Decode every image first: a file that is not an image fails before any GPU work.
+  const jsonPath = flags.get('json') ? checkOutputPath(flags.get('json')!, '--json', 'file') : undefined;
+  // Decode every image first (each checked against the pixel budget from its header): a file that
+  // is not an image fails before any model is read or any GPU work.
   const images = positional.map((p) => {
-    const path = resolve(p);
-    if (!existsSync(path) || !statSync(path).isFile()) fail(`${path}: no such file`);
-    return { path, img: decodeImage(path) };
+    const path = checkInputFile(p, 'image');
+    return { path, img: decodeImage(path, `image ${path}`) };
   });
   const urls = defaultModelUrls(variant);
   const read = (url: string) => {
@@ -44,9 +43,11 @@ export async function runHands(argv: string[]): Promise<number> {
     return readTflite(new Uint8Array(readFileSync(path)), path);
   };
   const models = { palm: read(urls.palm), landmark: read(urls.landmark) };
-  const engine = await Engine.create();
+  const json = jsonPath ? TempOutput.create(jsonPath, 'file', '--json') : undefined; // removed on failure and on SIGINT/SIGTERM
   const results: { image: string; width: number; height: number; hands: ReturnType<typeof handJson>[] }[] = [];
+  let engine: Engine | undefined;
   try {
+    engine = await Engine.create();
     const lm = HandLandmarker.create(engine, models, { numHands });
     for (const { path, img } of images) {
       const t0 = performance.now();
@@ -63,17 +64,13 @@ export async function runHands(argv: string[]): Promise<number> {
       results.push({ image: path, width: img.width, height: img.height, hands: hands.map(handJson) });
     }
     await lm.dispose();
-  } finally {
-    engine.dispose();
-  }
-  if (jsonPath) {
-    const tmp = join(dirname(jsonPath), `.${basename(jsonPath)}.tmp-${process.pid}`);
-    try {
-      writeFileSync(tmp, JSON.stringify({ model: variant, images: results }, null, 1) + '\n');
-      renameSync(tmp, jsonPath);
-    } finally {
-      rmSync(tmp, { force: true });
+    if (json) {
+      writeFileSync(json.tmp, JSON.stringify({ model: variant, images: results }, null, 1) + '\n');
+      json.commit();
     }
+  } finally {
+    json?.discard(); // a no-op after commit; never throws, so dispose always runs
+    engine?.dispose();
   }
   return 0;
 }

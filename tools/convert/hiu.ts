@@ -15,6 +15,8 @@ import { runInfer } from './infer.ts';
 import { runProfile } from './profile.ts';
 import { runInspect, runRun } from './tflite.ts';
 import { runHands } from './hands.ts';
+import { checkInputFile, checkOutputPath } from './paths.ts';
+import { quoteUntrusted } from '../../src/util/untrusted.ts';
 
 export type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
@@ -67,9 +69,13 @@ async function runConvert(args: string[]): Promise<number> {
   if (inputSize !== undefined && !(Number.isInteger(inputSize) && inputSize > 0 && inputSize % 32 === 0)) {
     throw new UsageError('--input-size must be a positive multiple of 32');
   }
+  // Both ends checked before the checkpoint is parsed.
+  const input = checkInputFile(positional[0], 'input');
+  const out = checkOutputPath(flags.get('out')!, '-o', 'file');
+  if (out === input) throw new UsageError(`-o ${out}: is the input file`);
   const t0 = performance.now();
   const bars = { hash: progressBar('hashing   '), convert: progressBar('converting') };
-  const result = await convertFile(positional[0], flags.get('out')!, {
+  const result = await convertFile(input, out, {
     dtype,
     inputSize,
     onProgress: (phase, d, t) => bars[phase](d, t),
@@ -129,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`hiu ${name}: ${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`hiu ${name}: error: ${(e as Error).message}\n`);
+    process.stderr.write(`hiu ${name}: error: ${e instanceof Error ? e.message : `thrown ${quoteUntrusted(e)}`}\n`);
     if (process.env.HIU_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   }

@@ -5,16 +5,17 @@
  * result.json. Everything is written to a temporary folder that is renamed into place at the
  * end, so a failure leaves no partial output.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { Engine, Graph } from '../../src/engine/index.ts';
 import { buildHandGraph, readHandResult } from '../../src/model/pipeline.ts';
 import { imageToInput, type RgbaImage } from '../../src/model/preprocess.ts';
-import { loadManoAsset } from '../../src/weights/mano.ts';
+import { networkHandProblem } from '../../src/model/manoAsset.ts';
+import { loadManoAsset, MAX_MANO_FILE_BYTES } from '../../src/weights/mano.ts';
 import { loadWeights, readNpy, writeNpy, type HiuConfig } from '../../src/weights/index.ts';
 import { parseArgs } from './hiu.ts';
+import { decodeImage } from './image.ts';
+import { checkInputFile, checkOutputPath, TempOutput } from './paths.ts';
 
 export const INFER_USAGE =
   'usage: hiu infer --weights W.safetensors --mano M.safetensors --input <image.png|image.jpg|tensor.npy> --out DIR [--right]';
@@ -23,23 +24,13 @@ function fail(msg: string): never {
   throw new Error(msg);
 }
 
-export function decodeImage(path: string): RgbaImage {
-  const bytes = readFileSync(path);
-  const ext = extname(path).toLowerCase();
-  try {
-    if (ext === '.png') {
-      const png = PNG.sync.read(bytes);
-      return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
-    }
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-    return { width: img.width, height: img.height, data: img.data };
-  } catch (e) {
-    return fail(`input ${path}: cannot decode as ${ext === '.png' ? 'PNG' : 'JPEG'}: ${(e as Error).message}`);
-  }
-}
+export { decodeImage } from './image.ts';
 
-/** The network input as NCHW [1, 3, S, S] and its size. */
-function readInput(path: string, config: HiuConfig, right: boolean): { data: Float32Array; size: number } {
+/**
+ * The input, read and checked before anything else is loaded: an image (its header against the
+ * pixel budget, then decoded) or a .npy network input [1, 3, S, S] of finite values.
+ */
+function readInput(path: string, right: boolean): { image: RgbaImage } | { data: Float32Array; size: number } {
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') {
     const a = readNpy(new Uint8Array(readFileSync(path)), path);
@@ -56,8 +47,7 @@ function readInput(path: string, config: HiuConfig, right: boolean): { data: Flo
     return { data, size: s[2] };
   }
   if (ext !== '.png' && ext !== '.jpg' && ext !== '.jpeg') fail(`input ${path}: expected .png, .jpg or .npy`);
-  const img = decodeImage(path);
-  return { data: imageToInput(img, config.inputSize, right), size: config.inputSize };
+  return { image: decodeImage(path) };
 }
 
 export async function runInfer(argv: string[]): Promise<number> {
@@ -66,11 +56,12 @@ export async function runInfer(argv: string[]): Promise<number> {
     '--weights': 'weights', '--mano': 'mano', '--input': 'input', '--out': 'out', '-o': 'out',
   });
   if (positional.length || !flags.get('weights') || !flags.get('mano') || !flags.get('input') || !flags.get('out')) fail(INFER_USAGE);
-  const [wPath, mPath, inPath, outDir] = ['weights', 'mano', 'input', 'out'].map((k) => resolve(flags.get(k)!));
-  for (const [what, p] of [['weights', wPath], ['mano', mPath], ['input', inPath]] as const)
-    if (!existsSync(p) || !statSync(p).isFile()) fail(`--${what} ${p}: no such file`);
-  if (existsSync(outDir) && (!statSync(outDir).isDirectory() || readdirSync(outDir).length))
-    fail(`--out ${outDir}: exists and is not an empty folder (refusing to mix results)`);
+  // Every check before any loading or compiling: files, output location, input, hand asset.
+  const wPath = checkInputFile(flags.get('weights')!, '--weights');
+  const mPath = checkInputFile(flags.get('mano')!, '--mano', MAX_MANO_FILE_BYTES);
+  const inPath = checkInputFile(flags.get('input')!, '--input');
+  const outDir = checkOutputPath(flags.get('out')!, '--out', 'folder');
+  const given = readInput(inPath, right);
 
   const times: Record<string, number> = {};
   const time = async <T>(label: string, fn: () => Promise<T> | T): Promise<T> => {
@@ -81,17 +72,21 @@ export async function runInfer(argv: string[]): Promise<number> {
       times[label] = +(performance.now() - t0).toFixed(1);
     }
   };
-  const weights = await time('loadWeights', () => loadWeights(wPath, { architecture: 'hiu-dmtl' }));
-  const config = weights.config as HiuConfig;
   const asset = await time('loadMano', () => loadManoAsset(mPath));
-  const input = readInput(inPath, config, right);
+  const sideProblem = networkHandProblem(asset);
+  if (sideProblem) fail(`--mano ${mPath}: ${sideProblem}`);
 
-  const engine = await time('device', () => Engine.create());
-  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}`);
+  const out = TempOutput.create(outDir, 'folder', '--out'); // removed on failure and on SIGINT/SIGTERM
+  const tmp = out.tmp;
+  let engine: Engine | undefined;
   try {
+    const weights = await time('loadWeights', () => loadWeights(wPath, { architecture: 'hiu-dmtl' }));
+    const config = weights.config as HiuConfig;
+    const input = 'image' in given ? { data: imageToInput(given.image, config.inputSize, right), size: config.inputSize } : given;
+    engine = await time('device', () => Engine.create());
     const g = new Graph();
     const h = buildHandGraph(g, weights.tensors, config, asset, { inputSize: input.size });
-    const exe = await time('compile', () => engine.compile(g));
+    const exe = await time('compile', () => engine!.compile(g));
     exe.writeNCHW(h.net.input, input.data);
     await time('firstRun', async () => {
       await exe.run();
@@ -103,7 +98,6 @@ export async function runInfer(argv: string[]): Promise<number> {
     });
     const r = await time('readback', () => readHandResult(exe, h, right));
 
-    mkdirSync(tmp, { recursive: true });
     const m = r.mapSize;
     const save = (name: string, data: Float32Array, shape: number[]) => writeFileSync(join(tmp, `${name}.npy`), writeNpy(data, shape));
     save('heatmaps', r.heatmaps, [1, r.heatmaps.length / (m * m), m, m]);
@@ -128,12 +122,11 @@ export async function runInfer(argv: string[]): Promise<number> {
       plannedActivationBytes: exe.plan.plannedBytes,
     };
     writeFileSync(join(tmp, 'result.json'), JSON.stringify(result, null, 1) + '\n');
-    if (existsSync(outDir)) rmSync(outDir, { recursive: true });
-    renameSync(tmp, outDir);
+    out.commit();
     process.stderr.write(`wrote ${outDir}: ${readdirSync(outDir).length} files; run ${times.run} ms\n`);
     return 0;
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    engine.dispose();
+    out.discard(); // a no-op after commit; never throws, so dispose always runs
+    engine?.dispose();
   }
 }

@@ -7,17 +7,19 @@
  * measured GPU time the layer times cover. `--trace` writes a Chrome trace-event file
  * (chrome://tracing, ui.perfetto.dev), through a temporary file renamed into place.
  */
-import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
   Engine, formatProfileTable, Graph, profileReport, toChromeTrace, type Profile, type ProfileOptions, type ProfileReport,
 } from '../../src/engine/index.ts';
 import { buildHandGraph } from '../../src/model/pipeline.ts';
 import { hiuProfileBlocks } from '../../src/model/profileBlocks.ts';
-import { loadManoAsset } from '../../src/weights/mano.ts';
+import { networkHandProblem } from '../../src/model/manoAsset.ts';
+import { loadManoAsset, MAX_MANO_FILE_BYTES } from '../../src/weights/mano.ts';
 import { headerLength, loadWeights, type HiuConfig } from '../../src/weights/index.ts';
 import { packageAsset } from './assets.ts';
 import { parseArgs } from './hiu.ts';
+import { checkInputFile, checkOutputPath, TempOutput } from './paths.ts';
 import { profileTfliteModel } from './tflite.ts';
 
 export const PROFILE_USAGE =
@@ -83,18 +85,19 @@ export interface ProfileCommandOptions {
 /** The work behind `hiu profile`, callable from code: returns the report and the table. */
 export async function profileHandGraph(o: ProfileCommandOptions): Promise<ProfileRunResult> {
   const log = o.log ?? (() => {});
-  const wPath = resolve(o.weights);
-  if (!existsSync(wPath) || !statSync(wPath).isFile()) fail(`--weights ${wPath}: no such file`);
+  const wPath = checkInputFile(o.weights, '--weights');
   if (/\.(pth|pt|ckpt|bin)$/i.test(wPath)) fail(`--weights ${wPath}: this looks like a PyTorch checkpoint; convert it first with \`hiu convert ${basename(wPath)} -o weights.safetensors\``);
-  const mPath = o.mano === null ? null : resolve(o.mano ?? DEFAULT_MANO);
-  if (mPath && (!existsSync(mPath) || !statSync(mPath).isFile())) fail(`--mano ${mPath}: no such file`);
+  const mPath = o.mano === null ? null : checkInputFile(o.mano ?? DEFAULT_MANO, '--mano', MAX_MANO_FILE_BYTES);
 
   const arch = declaredArchitecture(wPath);
   if (arch && arch !== 'hiu-dmtl')
     fail(`--weights ${wPath}: holds '${arch}' ${arch === 'mano-hand' ? 'hand asset (pass it as --mano)' : 'weights'}, not HIU-DMTL weights ('hiu-dmtl'); hiu profile profiles the HIU-DMTL + MANO hand graph`);
+  // The hand asset first (small): a wrong one fails before the weights are read.
+  const asset = mPath ? await loadManoAsset(mPath).catch((e: Error) => about('--mano', mPath, e)) : null;
+  const sideProblem = asset && networkHandProblem(asset);
+  if (sideProblem) fail(`--mano ${mPath}: ${sideProblem}`);
   const weights = await loadWeights(wPath, { architecture: 'hiu-dmtl' }).catch((e: Error) => about('--weights', wPath, e));
   const config = weights.config as HiuConfig;
-  const asset = mPath ? await loadManoAsset(mPath).catch((e: Error) => about('--mano', mPath, e)) : null;
   const size = o.inputSize ?? config.inputSize;
   const runs = o.runs ?? 5;
 
@@ -130,16 +133,12 @@ export async function profileHandGraph(o: ProfileCommandOptions): Promise<Profil
 
 /** Writes a Chrome trace through a temporary file renamed into place. */
 export function writeTrace(path: string, report: ProfileReport): void {
-  const out = resolve(path);
-  const dir = dirname(out);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`--trace ${out}: folder ${dir} does not exist`);
-  if (existsSync(out) && statSync(out).isDirectory()) fail(`--trace ${out}: is a folder`);
-  const tmp = join(dir, `.${basename(out)}.tmp-${process.pid}`);
+  const temp = TempOutput.create(checkOutputPath(path, '--trace', 'file'), 'file', '--trace');
   try {
-    writeFileSync(tmp, JSON.stringify(toChromeTrace(report)) + '\n');
-    renameSync(tmp, out);
+    writeFileSync(temp.tmp, JSON.stringify(toChromeTrace(report)) + '\n');
+    temp.commit();
   } finally {
-    rmSync(tmp, { force: true });
+    temp.discard();
   }
 }
 
@@ -156,11 +155,7 @@ export async function runProfile(argv: string[]): Promise<number> {
   const m = flags.get('method') ?? 'auto';
   const methods = { auto: 'auto', timestamp: 'timestamp-query', 'timestamp-query': 'timestamp-query', submit: 'per-dispatch-submit', 'per-dispatch-submit': 'per-dispatch-submit' } as const;
   if (!(m in methods)) fail(`--method must be auto, timestamp or submit, not '${m}'`);
-  const trace = flags.get('trace');
-  if (trace) {
-    const dir = dirname(resolve(trace));
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`--trace ${resolve(trace)}: folder ${dir} does not exist`);
-  }
+  const trace = flags.get('trace') ? checkOutputPath(flags.get('trace')!, '--trace', 'file') : undefined; // before any work
   const log = (l: string) => process.stderr.write(l + '\n');
   const method = methods[m as keyof typeof methods];
   const r = flags.get('model')
@@ -169,7 +164,7 @@ export async function runProfile(argv: string[]): Promise<number> {
   process.stdout.write(r.table);
   if (trace) {
     writeTrace(trace, r.report);
-    process.stderr.write(`wrote ${resolve(trace)}: Chrome trace (open in chrome://tracing or https://ui.perfetto.dev)\n`);
+    process.stderr.write(`wrote ${trace}: Chrome trace (open in chrome://tracing or https://ui.perfetto.dev)\n`);
   }
   return 0;
 }

@@ -6,8 +6,8 @@
  * converted) and writes every output as float32 .npy named after its TFLite tensor. Outputs go to
  * a temporary folder renamed into place at the end: a failure leaves nothing behind.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import {
   Engine, formatProfileTable, profileReport, type BlockRule, type Graph, type Profile, type ProfileOptions, type ProfileReport, type Tensor,
 } from '../../src/engine/index.ts';
@@ -15,12 +15,19 @@ import { assertSupported, describeTflite, formatSummary, TfliteRunner } from '..
 import { readModelBundle, type TfliteModel } from '../../src/weights/tflite.ts';
 import { readNpy, writeNpy } from '../../src/weights/npy.ts';
 import { parseArgs } from './hiu.ts';
+import { checkInputFile, checkOutputPath, TempOutput } from './paths.ts';
+import { quoteUntrusted } from '../../src/util/untrusted.ts';
 
 export const INSPECT_USAGE = 'usage: hiu inspect MODEL.tflite|MODEL.task';
 export const RUN_USAGE = 'usage: hiu run MODEL.tflite|MODEL.task --input X.npy [--input NAME=X.npy ...] --out DIR [--entry NAME-IN-TASK]';
 
 function fail(msg: string): never {
   throw new Error(msg);
+}
+
+/** Names from a model file, for messages: escaped, the first 20. */
+function listNames(names: string[]): string {
+  return names.slice(0, 20).map((n) => quoteUntrusted(n)).join(', ') + (names.length > 20 ? `, ... (${names.length} in all)` : '');
 }
 
 function readFile(path: string, what: string): Uint8Array {
@@ -54,61 +61,61 @@ export async function runRun(argv: string[]): Promise<number> {
   }
   const { positional, flags } = parseArgs(rest, { '--out': 'out', '-o': 'out', '--entry': 'entry' });
   if (positional.length !== 1 || !flags.get('out') || inputs.length === 0) fail(RUN_USAGE);
-  const modelPath = resolve(positional[0]);
-  const outDir = resolve(flags.get('out')!);
+  // Files and output location first, before the model is read or anything compiled.
+  const outDir = checkOutputPath(flags.get('out')!, '--out', 'folder');
+  const modelPath = checkInputFile(positional[0], 'model');
+  for (const spec of inputs) checkInputFile(spec.indexOf('=') > 0 ? spec.slice(spec.indexOf('=') + 1) : spec, '--input');
   const models = loadModels(modelPath);
   const entry = flags.get('entry');
-  if (entry === undefined && models.size > 1) fail(`model ${modelPath}: holds ${models.size} models (${[...models.keys()].join(', ')}); pick one with --entry`);
-  const model = entry === undefined ? [...models.values()][0] : models.get(entry) ?? fail(`model ${modelPath}: no entry '${entry}' (has ${[...models.keys()].join(', ')})`);
-  if (existsSync(outDir) && (!statSync(outDir).isDirectory() || readdirSync(outDir).length))
-    fail(`--out ${outDir}: exists and is not an empty folder (refusing to mix results)`);
+  if (entry === undefined && models.size > 1) fail(`model ${modelPath}: holds ${models.size} models (${listNames([...models.keys()])}); pick one with --entry`);
+  const model = entry === undefined ? [...models.values()][0] : models.get(entry) ?? fail(`model ${modelPath}: no entry ${quoteUntrusted(entry)} (has ${listNames([...models.keys()])})`);
   assertSupported(model);
 
   const names = model.inputs.map((i) => model.tensors[i].name);
   const given = new Map<string, { data: Float32Array; shape: number[]; path: string }>();
   for (const spec of inputs) {
     const eq = spec.indexOf('=');
-    const name = eq > 0 ? spec.slice(0, eq) : names.length === 1 ? names[0] : fail(`the model has ${names.length} inputs (${names.join(', ')}): use --input NAME=X.npy`);
+    const name = eq > 0 ? spec.slice(0, eq) : names.length === 1 ? names[0] : fail(`the model has ${names.length} inputs (${listNames(names)}): use --input NAME=X.npy`);
     const path = resolve(eq > 0 ? spec.slice(eq + 1) : spec);
-    if (!names.includes(name)) fail(`--input ${spec}: the model has no input '${name}' (inputs: ${names.join(', ')})`);
-    if (given.has(name)) fail(`--input ${spec}: '${name}' given twice`);
+    if (!names.includes(name)) fail(`--input ${spec}: the model has no input ${quoteUntrusted(name)} (inputs: ${listNames(names)})`);
+    if (given.has(name)) fail(`--input ${spec}: ${quoteUntrusted(name)} given twice`);
     const a = readNpy(readFile(path, `--input ${name}:`), path);
     const data = Float32Array.from(a.data as ArrayLike<number>);
     const bad = data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) fail(`--input ${path}: value ${data[bad]} at flat index ${bad} is not finite`);
     given.set(name, { data, shape: a.shape, path });
   }
-  for (const n of names) if (!given.has(n)) fail(`input '${n}' was not given (--input ${n}=X.npy)`);
+  for (const n of names) if (!given.has(n)) fail(`input ${quoteUntrusted(n)} was not given (--input NAME=X.npy)`);
   // All inputs share one batch size, taken from the first dimension of the given arrays.
   const batches = new Set([...given.values()].map((g) => g.shape[0]));
-  if (batches.size !== 1) fail(`inputs disagree on the batch size (first dimension): ${[...given].map(([n, g]) => `${n} [${g.shape}]`).join(', ')}`);
+  if (batches.size !== 1) fail(`inputs disagree on the batch size (first dimension): ${[...given].map(([n, g]) => `${quoteUntrusted(n)} [${g.shape}]`).join(', ')}`);
   const batch = [...batches][0];
   for (const i of model.inputs) {
     const t = model.tensors[i];
     const g = given.get(t.name)!;
     const want = [batch, ...t.shape.slice(1)];
-    if (g.shape.join() !== want.join()) fail(`--input ${g.path}: shape [${g.shape}] does not match input '${t.name}' [${want}] (NHWC, as TFLite defines it)`);
+    if (g.shape.join() !== want.join()) fail(`--input ${g.path}: shape [${g.shape}] does not match input ${quoteUntrusted(t.name)} [${want}] (NHWC, as TFLite defines it)`);
   }
 
-  const engine = await Engine.create();
-  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}`);
+  const dest = TempOutput.create(outDir, 'folder', '--out'); // removed on failure and on SIGINT/SIGTERM
+  const tmp = dest.tmp;
+  let engine: Engine | undefined;
   try {
+    engine = await Engine.create();
     const runner = await TfliteRunner.create(engine, model, { batch });
     const t0 = performance.now();
     const out = await runner.run(Object.fromEntries([...given].map(([n, g]) => [n, g.data])));
     const ms = performance.now() - t0;
-    mkdirSync(tmp, { recursive: true });
     for (const io of runner.outputs) {
       const file = io.name.replace(/[^A-Za-z0-9_.-]+/g, '_');
       writeFileSync(join(tmp, `${file}.npy`), writeNpy(out[io.name], io.shape));
     }
-    if (existsSync(outDir)) rmSync(outDir, { recursive: true });
-    renameSync(tmp, outDir);
-    process.stderr.write(`wrote ${outDir}: ${runner.outputs.map((o) => `${o.name} [${o.shape}]`).join(', ')}; ${runner.dispatches} dispatches, first run ${ms.toFixed(0)} ms\n`);
+    dest.commit();
+    process.stderr.write(`wrote ${outDir}: ${runner.outputs.map((o) => `${quoteUntrusted(o.name)} [${o.shape}]`).join(', ')}; ${runner.dispatches} dispatches, first run ${ms.toFixed(0)} ms\n`);
     return 0;
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    engine.dispose();
+    dest.discard(); // a no-op after commit; never throws, so dispose always runs
+    engine?.dispose();
   }
 }
 
@@ -120,8 +127,8 @@ export async function runRun(argv: string[]): Promise<number> {
 export async function profileTfliteModel(o: { model: string; entry?: string; runs: number; method: ProfileOptions['method']; top?: number; log: (l: string) => void }): Promise<{ report: ProfileReport; table: string }> {
   const path = resolve(o.model);
   const models = loadModels(path);
-  if (o.entry === undefined && models.size > 1) fail(`model ${path}: holds ${models.size} models (${[...models.keys()].join(', ')}); pick one with --entry`);
-  const model = o.entry === undefined ? [...models.values()][0] : models.get(o.entry) ?? fail(`model ${path}: no entry '${o.entry}'`);
+  if (o.entry === undefined && models.size > 1) fail(`model ${path}: holds ${models.size} models (${listNames([...models.keys()])}); pick one with --entry`);
+  const model = o.entry === undefined ? [...models.values()][0] : models.get(o.entry) ?? fail(`model ${path}: no entry ${quoteUntrusted(o.entry)}`);
   assertSupported(model);
   const engine = await Engine.create();
   try {
