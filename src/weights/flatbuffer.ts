@@ -12,6 +12,7 @@
  * the vtable holds uint16 [vtable size, table size, field offsets...]; offset-typed fields hold a
  * uint32 relative to the field's own position; vectors and strings start with a uint32 length.
  */
+import { decodeUtf8 } from '../util/utf8.ts';
 
 export class TfliteFormatError extends Error {
   constructor(message: string) {
@@ -20,8 +21,6 @@ export class TfliteFormatError extends Error {
   }
 }
 
-/** fatal: invalid UTF-8 throws instead of becoming U+FFFD. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** TFLite's schema nests about five deep; anything far deeper is a corrupt file. */
 const MAX_DEPTH = 32;
@@ -205,11 +204,9 @@ export class FbTable {
     const len = this.fb.view.getUint32(s, true);
     if (len > this.fb.size - (s + 4)) this.fb.fail(where, `string of ${len} bytes at byte ${s} runs past the end of the file (${this.fb.size} bytes)`);
     this.fb.charge(len, where);
-    try {
-      return UTF8.decode(this.fb.bytes.subarray(s + 4, s + 4 + len));
-    } catch {
-      return this.fb.fail(where, `string at byte ${s} is not valid UTF-8`);
-    }
+    const text = decodeUtf8(this.fb.bytes.subarray(s + 4, s + 4 + len));
+    if (!text.ok) this.fb.fail(where, `string at byte ${s} is not valid UTF-8 (bad byte at ${s + 4 + text.offset})`);
+    return text.text;
   }
 
   /** int32 vector as numbers; [] when absent. */

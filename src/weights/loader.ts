@@ -11,6 +11,7 @@ import { checkDeclaredConfig, detectArchitecture, expectedShapes, inferDetectorC
 import { FORMAT_NAME, FORMAT_VERSION, headerLength, parseHeader, type StHeader, type StTensorInfo } from './safetensors.ts';
 import { quoteUntrusted } from '../util/untrusted.ts';
 import { f16ToF32 } from './dtype.ts';
+import { firstNonFinite } from './finite.ts';
 import { fileChunks, localPathOf } from '../platform/node.ts';
 import { readerChunks } from './source.ts';
 
@@ -93,17 +94,6 @@ export function configFromHeader(header: StHeader, name: string, want?: ModelCon
   return config;
 }
 
-/** Throws naming the tensor and the element when f32 data holds a NaN or an infinity. */
-function checkFinite(data: Float32Array, tensor: string, name: string): void {
-  // Exponent bits all ones: NaN or +-Inf. An integer view is several times faster than isFinite.
-  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
-  for (let i = 0; i < bits.length; i++) {
-    if ((bits[i] & 0x7f800000) === 0x7f800000) {
-      throw new Error(`${name}: tensor ${quoteUntrusted(tensor)} holds ${data[i]} at element ${i}; weights must be finite`);
-    }
-  }
-}
-
 /** Collects the bytes of one tensor as they stream in; memory is allocated as data arrives, never from the header alone. */
 class TensorBytes {
   private readonly parts: Uint8Array[] = [];
@@ -123,7 +113,8 @@ class TensorBytes {
     for (const p of this.parts) raw.set(p, at), (at += p.length);
     const t = this.info;
     const data = t.dtype === 'F16' ? f16ToF32(new Uint16Array(raw.buffer)) : new Float32Array(raw.buffer);
-    checkFinite(data, t.name, name);
+    const bad = firstNonFinite(data);
+    if (bad >= 0) throw new Error(`${name}: tensor ${quoteUntrusted(t.name)} holds ${data[bad]} at element ${bad}; weights must be finite`);
     return { shape: t.shape, data, dtype: t.dtype === 'F16' ? 'f16' : 'f32' };
   }
 }

@@ -1,0 +1,92 @@
+/**
+ * Issue #12: a seeded mutation run over the TFLite fixtures (MediaPipe's lite hand models, as a
+ * plain .tflite and inside a deflated .task bundle). Parse and import only (graph building needs
+ * no GPU). Each case must give a model whose problems are clean lines, or one clean named error,
+ * quickly and without a memory blow-up. `HIU_FUZZ_CASES=5000` runs a longer round.
+ */
+import { zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { describeTflite, formatSummary } from '../../src/import/tfliteInfo.ts';
+import { readModelBundle } from '../../src/weights/tflite.ts';
+import { loadMediapipeModel, type MediapipeModelName } from '../../tools/models/mediapipe.ts';
+import { makeRng } from '../reference/cpu.ts';
+import { expectCleanMessage } from './hostile.ts';
+
+const CASES = Number(process.env.HIU_FUZZ_CASES ?? 100); // per base file
+const CASE_MS = 2000;
+const ERRORS = new Set(['TfliteFormatError', 'UnsupportedModelError', 'ShapeError']);
+
+type Rng = () => number;
+
+/** One to six edits aimed at the FlatBuffer tables (head and tail of the file) more than at weight bytes. */
+function mutate(base: Uint8Array, rng: Rng): Uint8Array {
+  const pick = (b: Uint8Array) => {
+    const r = rng();
+    const n = b.length;
+    if (r < 0.3) return Math.floor(rng() * Math.min(n, 4096));
+    if (r < 0.75) return Math.max(0, n - 1 - Math.floor(rng() * Math.min(n, 96 * 1024)));
+    return Math.floor(rng() * n);
+  };
+  if (rng() < 0.15) return base.slice(0, Math.floor(rng() * base.length)); // truncated
+  const b = base.slice();
+  const v = new DataView(b.buffer);
+  const edits = 1 + Math.floor(rng() * 6);
+  for (let k = 0; k < edits; k++) {
+    const p = Math.min(pick(b), b.length - 4);
+    const kind = rng();
+    if (kind < 0.3) b[p] ^= 1 << Math.floor(rng() * 8);
+    else if (kind < 0.5) b[p] = Math.floor(rng() * 256);
+    else if (kind < 0.8) v.setUint32(p, [0, 1, 0xffffffff, 0x7fffffff, 0x80000000, 0xfffe, Math.floor(rng() * 2 ** 32)][Math.floor(rng() * 7)], true);
+    else if (kind < 0.9) b.fill(0, p, Math.min(b.length, p + 16 + Math.floor(rng() * 240)));
+    else v.setUint32(p, v.getUint32(Math.min(pick(b), b.length - 4), true), true); // a plausible offset from elsewhere
+  }
+  return b;
+}
+
+/** Runs one case: a model (summary checked) or a clean error. Returns which, and the time taken. */
+function runCase(bytes: Uint8Array, file: string): { ok: boolean; ms: number; message?: string } {
+  const t0 = performance.now();
+  try {
+    const models = readModelBundle(bytes, file);
+    for (const m of models.values()) {
+      const s = describeTflite(m); // includes building the engine graph when the model is supported
+      for (const p of s.problems) expectCleanMessage(p);
+      expect(formatSummary(s)).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    }
+    return { ok: true, ms: performance.now() - t0 };
+  } catch (e) {
+    const ms = performance.now() - t0;
+    if (!(e instanceof Error) || !ERRORS.has(e.name)) throw new Error(`${file}: not a reader error: ${String(e instanceof Error ? `${e.name}: ${e.message}` : e)}`);
+    expect(e.message.startsWith(file), e.message).toBe(true);
+    expectCleanMessage(e.message);
+    return { ok: false, ms, message: e.message };
+  }
+}
+
+const lite = (n: MediapipeModelName) => loadMediapipeModel(n);
+
+describe('seeded TFLite mutation run (parse and import, no GPU)', () => {
+  const bases: [string, () => Uint8Array][] = [
+    ['palm_detection_lite.tflite', () => lite('palm_detection_lite')],
+    ['hand_landmark_lite.tflite', () => lite('hand_landmark_lite')],
+    ['hand_landmarker.task', () => zipSync({ 'hand_detector.tflite': lite('palm_detection_lite'), 'hand_landmarks_detector.tflite': lite('hand_landmark_lite') })],
+  ];
+  it.each(bases)('%s: every mutant parses cleanly or gives one clean named line, fast', (file, load) => {
+    const base = load();
+    expect(runCase(base, file).ok).toBe(true); // the intact file is a model
+    const rng = makeRng(0x12f0 + file.length);
+    const heap0 = process.memoryUsage().arrayBuffers;
+    let errors = 0;
+    let slowest = 0;
+    let peak = 0;
+    for (let i = 0; i < CASES; i++) {
+      const r = runCase(mutate(base, rng), file);
+      if (!r.ok) errors++;
+      slowest = Math.max(slowest, r.ms);
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - heap0);
+      expect(r.ms, `case ${i}: ${r.message ?? 'parsed'}`).toBeLessThan(CASE_MS);
+    }
+    expect(errors).toBeGreaterThan(CASES / 10); // the mutations do reach the structure
+    expect(peak).toBeLessThan(512 << 20);
+  }, 60_000);
+});
