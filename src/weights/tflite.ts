@@ -122,6 +122,11 @@ export function readTflite(bytes: Uint8Array, file = '<tflite>'): TfliteModel {
   return { file, version, description, inputs, outputs, tensors, ops: foldDequantize(fb, ops, tensors), problems };
 }
 
+/** An op name for messages: builtin names as they are, a custom code (any text) escaped. */
+export function opLabel(opcode: string): string {
+  return opcode.startsWith('CUSTOM:') ? `CUSTOM:${quoteUntrusted(opcode.slice(7))}` : opcode;
+}
+
 function readOpcode(t: FbTable): { opcode: string; version: number } {
   // Codes past 127 only fit the int32 builtin_code (field 3); older files only set the int8 field 0.
   const code = Math.max(t.i8(0, 'deprecated_builtin_code'), t.i32(3, 'builtin_code'));
@@ -325,7 +330,7 @@ const OP_OPTIONS: Record<string, string> = {
 function readOptions(op: FbTable, opcode: string, typeName: string, table: FbTable | undefined, problems: string[]): TfliteOp['options'] {
   const expected = OP_OPTIONS[opcode];
   if (expected && typeName !== 'NONE' && typeName !== expected) {
-    problems.push(`${op.label} ${opcode}: builtin options are ${typeName}, expected ${expected}`);
+    problems.push(`${op.label} ${opLabel(opcode)}: builtin options are ${typeName}, expected ${expected}`);
     return {};
   }
   const spec = OPTION_FIELDS[typeName === 'NONE' ? (expected ?? '') : typeName];
@@ -342,7 +347,7 @@ function readOptions(op: FbTable, opcode: string, typeName: string, table: FbTab
     else if (kind === 'ints') out[name] = table ? table.i32s(id, field) : [];
     else {
       const v = table ? table.i8(id, field, Number(def ?? 0)) : Number(def ?? 0);
-      if (kind[v] === undefined) problems.push(`${op.label} ${opcode}: ${field} value ${v} is not in the schema`);
+      if (kind[v] === undefined) problems.push(`${op.label} ${opLabel(opcode)}: ${field} value ${v} is not in the schema`);
       out[name] = kind[v] ?? `UNKNOWN(${v})`;
     }
   });
