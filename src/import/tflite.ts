@@ -143,6 +143,9 @@ class Lowering {
   private constant(i: number, what: string): Float32Array | Int32Array {
     const d = i >= 0 ? this.m.tensors[i].data : undefined;
     if (!d) throw new UnsupportedModelError(`${this.m.file}: ${what} needs a constant at input tensor ${i} (${quoteUntrusted(this.m.tensors[i]?.name ?? '-')})`);
+    // The reader guarantees this for a file; a model object built by hand might not hold to it.
+    const shape = this.m.tensors[i].shape;
+    if (d.length !== shape.reduce((a, b) => a * b, 1)) throw new ShapeError(`${this.m.file}: ${what}: constant ${quoteUntrusted(this.m.tensors[i].name)} holds ${d.length} values, its shape [${shape}] needs ${shape.reduce((a, b) => a * b, 1)}`);
     return d;
   }
 
