@@ -22,8 +22,15 @@ export class TfliteFormatError extends Error {
 }
 
 
-/** TFLite's schema nests about five deep; anything far deeper is a corrupt file. */
-const MAX_DEPTH = 32;
+/** Deepest table nesting read: TFLite's schema nests about five deep; anything far deeper is a corrupt file. */
+export const MAX_TABLE_DEPTH = 32;
+/**
+ * Elements (tables, vector items, string bytes, decoded weights / 4) read per byte of file, plus
+ * a fixed allowance: offsets that make many tables share one vector cannot turn a small file into
+ * hours of work. An honest file reads each element once.
+ */
+export const WORK_PER_BYTE = 4;
+const WORK_ALLOWANCE = 65536;
 
 export class FlatBufferReader {
   readonly bytes: Uint8Array;
@@ -36,7 +43,7 @@ export class FlatBufferReader {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.file = file;
-    this.budget = 4 * bytes.length + 65536;
+    this.budget = WORK_PER_BYTE * bytes.length + WORK_ALLOWANCE;
   }
 
   get size(): number {
@@ -49,7 +56,7 @@ export class FlatBufferReader {
 
   charge(n: number, where: string): void {
     this.budget -= n;
-    if (this.budget < 0) this.fail(where, `reads more than ${4 * this.size + 65536} elements in a ${this.size}-byte file (offsets that share or loop?)`);
+    if (this.budget < 0) this.fail(where, `reads more than ${WORK_PER_BYTE * this.size + WORK_ALLOWANCE} elements in a ${this.size}-byte file (offsets that share or loop?)`);
   }
 
   /** The 4-byte file identifier after the root offset ('' when the file is too short). */
@@ -87,7 +94,7 @@ export class FbTable {
     this.label = label;
     this.depth = depth;
     const n = fb.size;
-    if (depth > MAX_DEPTH) fb.fail(label, `tables nested more than ${MAX_DEPTH} deep`);
+    if (depth > MAX_TABLE_DEPTH) fb.fail(label, `tables nested more than ${MAX_TABLE_DEPTH} deep`);
     if (pos + 4 > n) fb.fail(label, `table at byte ${pos} lies past the end of the file (${n} bytes)`);
     const vt = pos - fb.view.getInt32(pos, true);
     if (vt < 0 || vt + 4 > n) fb.fail(label, `vtable of the table at byte ${pos} would be at byte ${vt}, outside the file (${n} bytes)`);

@@ -67,6 +67,7 @@ export const MAX_RANK = 8;
 
 /** Reads the header length from the first 8 bytes (checked against the file size when known). */
 export function headerLength(first8: Uint8Array, name: string, fileSize?: number): number {
+  if (first8.length < 8) throw new Error(`${name}: truncated safetensors file (${first8.length} bytes; the header length alone takes 8)`);
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
     throw new Error(`${name}: not a safetensors file (header length ${n} bytes at offset 0; at most ${MAX_HEADER_BYTES} are accepted)`);

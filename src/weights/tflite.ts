@@ -362,7 +362,7 @@ function readOptions(op: FbTable, opcode: string, typeName: string, table: FbTab
  */
 export const MAX_BUNDLE_ENTRY_BYTES = 256 << 20;
 /** .task bundles inside .task bundles (MediaPipe nests one level). */
-const MAX_BUNDLE_DEPTH = 3;
+export const MAX_BUNDLE_DEPTH = 3;
 
 /** .task (zip) or .tflite, decided by content (zip magic PK\x03\x04 vs TFL3): the models inside by entry name. */
 export function readModelBundle(bytes: Uint8Array, file = '<bundle>'): Map<string, TfliteModel> {

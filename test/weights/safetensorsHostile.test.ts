@@ -93,9 +93,27 @@ describe('metadata configuration is checked against the tensors before anything 
     ];
     for (const [edit, want] of cases) expect(await refusal(withConfig(edit))).toContain(`<buffer>: metadata config ${want}`);
   });
-  it('a valid declared config still loads (explicit mid widths included)', async () => {
+  it('a valid declared config still loads', async () => {
     const w = await loadWeights(withConfig(() => {}));
     expect(w.config).toEqual(refConfig);
+  });
+  it('hand-detector files: the declared config loads; counts and widths are checked the same way', async () => {
+    const path = join(tempDir(), 'det.safetensors');
+    await convertFile(fixture('detector-small', 'module.zip.pth'), path);
+    const det = await loadWeights(path);
+    expect(det.architecture).toBe('hand-detector');
+    const tensors = [...det.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+    const edited = (edit: (c: Record<string, unknown>) => void) => {
+      const c = JSON.parse(det.metadata.config) as Record<string, unknown>;
+      edit(c);
+      return writeSafetensors(tensors, { ...det.metadata, config: JSON.stringify(c) });
+    };
+    const blocks = (det.config as { stageBlocks: number[] }).stageBlocks;
+    expect(await refusal(edited((c) => (c.stageBlocks = [64, ...blocks.slice(1)])))).toBe(
+      `<buffer>: metadata config stageBlocks = [64, ${blocks.slice(1).join(', ')}] disagrees with the tensors in the file ([${blocks.join(', ')}])`,
+    );
+    expect(await refusal(edited((c) => (c.stageBlocks = [1e7, 1, 1, 1])))).toBe('<buffer>: metadata config stageBlocks[0] = 10000000 is not an integer in 1..64');
+    expect(await refusal(edited((c) => (c.outputs = 99)))).toMatch(/^<buffer>: tensor 'out\.3\.weight' has shape \[\d+(,\d+)*\], expected \[99,/);
   });
 });
 

@@ -67,6 +67,7 @@ function runCase(bytes: Uint8Array, file: string): { ok: boolean; ms: number; me
 }
 
 const lite = (n: MediapipeModelName) => loadMediapipeModel(n);
+const ALL: MediapipeModelName[] = ['palm_detection_full', 'palm_detection_lite', 'hand_landmark_full', 'hand_landmark_lite'];
 
 describe('seeded TFLite mutation run (parse and import, no GPU)', () => {
   const bases: [string, number, () => Uint8Array][] = [
@@ -92,4 +93,15 @@ describe('seeded TFLite mutation run (parse and import, no GPU)', () => {
     expect(errors).toBeGreaterThan(cases / 10); // the mutations do reach the structure
     expect(peak).toBeLessThan(512 << 20);
   }, 600_000);
+
+  it.each(ALL)('%s.tflite truncated at 12 seeded points: one clean named line each, fast', (name) => {
+    const base = loadMediapipeModel(name);
+    const file = `${name}.tflite`;
+    const rng = makeRng(SEED ^ base.length);
+    for (let i = 0; i < 12; i++) {
+      const r = runCase(base.subarray(0, Math.floor(rng() * base.length)), file);
+      expect(r.ok, 'a truncated model must not parse').toBe(false);
+      expect(r.ms, r.message).toBeLessThan(CASE_MS);
+    }
+  });
 });
