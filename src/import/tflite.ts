@@ -57,6 +57,9 @@ export function importTflite(model: TfliteModel, o: ImportOptions = {}): Importe
   return new Lowering(model, batch, o.graph ?? new Graph(), o.inputs ?? {}).run();
 }
 
+/** A constant's values for a message: short lists in full, long ones by their length. */
+const listText = (a: ArrayLike<number>): string => (a.length <= 8 ? `[${Array.from(a).join(',')}]` : `${a.length} values`);
+
 /** SAME padding as TensorFlow computes it: the odd pixel goes after. */
 export function samePadding(size: number, k: number, s: number): [number, number] {
   const out = Math.ceil(size / s);
@@ -237,7 +240,7 @@ class Lowering {
         const p = this.ints(op.inputs[1], what);
         const rank = this.m.tensors[op.inputs[0]].shape.length;
         if (v.kind !== 'act' || rank !== 4 || p.length !== 8 || [0, 1, 2, 3, 4, 5, 6].some((k) => p[k] !== 0) || p[7] < 0)
-          throw new UnsupportedModelError(`${this.m.file}: ${what}: only appending zero channels to a 4-D tensor is supported (paddings [${Array.from(p)}])`);
+          throw new UnsupportedModelError(`${this.m.file}: ${what}: only appending zero channels to a 4-D tensor is supported (paddings ${listText(p)})`);
         this.values.set(out, { kind: 'act', t: v.t, channels: v.channels + p[7] });
         const want = this.engineShape(out);
         if (want[3] !== v.channels + p[7]) throw new ShapeError(`${this.m.file}: ${what}: padded to ${v.channels + p[7]} channels, the file says [${this.tfShape(out)}]`);
@@ -257,7 +260,7 @@ class Lowering {
       case 'MEAN': {
         const x = this.act(op.inputs[0], what);
         const axes = Array.from(this.ints(op.inputs[1], what)).map((a) => (a < 0 ? a + 4 : a)).sort();
-        if (axes.join() !== '1,2') throw new UnsupportedModelError(`${this.m.file}: ${what}: MEAN over axes [${axes}]; only the spatial mean (axes 1, 2 of NHWC) is supported`);
+        if (axes.join() !== '1,2') throw new UnsupportedModelError(`${this.m.file}: ${what}: MEAN over axes ${listText(axes)}; only the spatial mean (axes 1, 2 of NHWC) is supported`);
         return this.set(out, globalAvgPool(this.g, name, x), what);
       }
       case 'FULLY_CONNECTED': {

@@ -13,7 +13,7 @@ import { firstNonFinite } from './finite.ts';
 import { inflateBounded } from './inflate.ts';
 import { FbTable, FlatBufferReader, TfliteFormatError, type FbTableVector } from './flatbuffer.ts';
 import type { ByteSource } from './source.ts';
-import { crc32, ZipReader } from './zip.ts';
+import { crc32, DEFLATE_MAX_RATIO, ZIP_MAX_INFLATED_BYTES, ZipReader } from './zip.ts';
 import { quoteUntrusted } from '../util/untrusted.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 
@@ -188,6 +188,9 @@ const ELEMENT_SIZE: Record<string, number> = {
 };
 const DECODED = new Set(['float32', 'float16', 'int32']);
 
+/** Most dimensions a tensor may have: TFLite's kernels stop at 6; a longer shape is a corrupt vector. */
+export const MAX_TENSOR_RANK = 8;
+
 /**
  * Most elements a tensor may have: 2^26 float32 values are 256 MiB, the largest buffer WebGPU
  * guarantees (maxBufferSize). Larger shapes are recorded as problems, so nothing is sized from them.
@@ -196,6 +199,9 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 26;
 
 function readTensor(t: FbTable, index: number, buffers: BufferTable, problems: string[]): TfliteTensor {
   const fb = t.fb;
+  if (t.vectorLength(0, 'shape', 4, 'int32') > MAX_TENSOR_RANK) {
+    fb.fail(`${t.label}.shape`, `rank ${t.vectorLength(0, 'shape', 4, 'int32')} is more than the ${MAX_TENSOR_RANK} dimensions a tensor may have`);
+  }
   const shape = t.i32s(0, 'shape');
   const typeCode = t.i8(1, 'type');
   const dtype = TENSOR_TYPES[typeCode] ?? `type${typeCode}`;
@@ -356,11 +362,6 @@ function readOptions(op: FbTable, opcode: string, typeName: string, table: FbTab
 
 // ---- .task bundles ---------------------------------------------------------------------------
 
-/**
- * Largest model a .task entry may inflate to. MediaPipe's hand models are 2-6 MB; the cap bounds
- * what a small deflated entry can make us allocate, below DEFLATE's own 1032:1 limit.
- */
-export const MAX_BUNDLE_ENTRY_BYTES = 256 << 20;
 /** .task bundles inside .task bundles (MediaPipe nests one level). */
 export const MAX_BUNDLE_DEPTH = 3;
 
@@ -393,7 +394,6 @@ export async function openModelBundle(source: ByteSource): Promise<Map<string, T
         const raw = await source.read(offset, Math.min(length, 4096));
         if (!isModel(sniff(raw, entry.method))) continue;
       }
-      if (entry.size > MAX_BUNDLE_ENTRY_BYTES) throw new TfliteFormatError(`${label}: declares ${entry.size} bytes, more than the ${MAX_BUNDLE_ENTRY_BYTES} accepted for a model`);
       addEntry(models, name, await zip.read(name), source.name, 1);
     }
   } catch (e) {
@@ -460,9 +460,9 @@ function entryData(e: MemZipEntry, file: string): Uint8Array {
   };
   let data = e.raw;
   if (e.method === 8) {
-    // DEFLATE expands at most ~1032:1; a larger claimed size is a lie, so allocate nothing for it.
-    if (e.size > 1032 * e.raw.length + 64) fail(`claims ${e.size} bytes from ${e.raw.length} compressed`);
-    if (e.size > MAX_BUNDLE_ENTRY_BYTES) fail(`declares ${e.size} bytes, more than the ${MAX_BUNDLE_ENTRY_BYTES} accepted for a model`);
+    // The same limits as ZipReader: nothing is allocated for a size DEFLATE cannot give or over the cap.
+    if (e.size > DEFLATE_MAX_RATIO * e.raw.length) fail(`declares ${e.size} bytes from ${e.raw.length} compressed, more than DEFLATE can produce`);
+    if (e.size > ZIP_MAX_INFLATED_BYTES) fail(`would inflate to ${e.size} bytes, over the limit of ${ZIP_MAX_INFLATED_BYTES}`);
     try {
       data = inflateBounded(e.raw, e.size);
     } catch (err) {

@@ -12,7 +12,7 @@ import { f32ToF16 } from '../../src/weights/dtype.ts';
 import { loadWeights, type LoadedWeights } from '../../src/weights/loader.ts';
 import { encodeHeader, headerLength, MAX_HEADER_BYTES, MAX_RANK, parseHeader, writeSafetensors } from '../../src/weights/safetensors.ts';
 import { fixture, tempDir } from './helpers.ts';
-import { expectCleanMessage } from './hostile.ts';
+import { expectCleanMessage } from './hostileHelpers.ts';
 
 let ref: LoadedWeights;
 let refConfig: HiuConfig;

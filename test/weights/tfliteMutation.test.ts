@@ -11,7 +11,7 @@ import { describeTflite, formatSummary } from '../../src/import/tfliteInfo.ts';
 import { readModelBundle } from '../../src/weights/tflite.ts';
 import { loadMediapipeModel, type MediapipeModelName } from '../../tools/models/mediapipe.ts';
 import { makeRng } from '../reference/cpu.ts';
-import { expectCleanMessage } from './hostile.ts';
+import { expectCleanMessage } from './hostileHelpers.ts';
 
 const CASES = Number(process.env.HIU_FUZZ_CASES ?? 100); // per .tflite; half that for the .task (each case inflates it)
 const SEED = Number(process.env.HIU_FUZZ_SEED ?? 0x12f0);
