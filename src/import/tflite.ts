@@ -14,6 +14,7 @@ import { add, bilinearResize, conv2d, denseChain, depthwiseConv2d, globalAvgPool
 import type { TfliteModel, TfliteOp } from '../weights/tflite.ts';
 import { fusedActivation, planGroups, type OpGroup } from './tflitePlan.ts';
 import { assertSupported, UnsupportedModelError } from './tfliteSupport.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
 
 /** A model input or output: its TFLite shape (batch applied) and the engine tensors holding it. */
 export interface TfliteIo {
@@ -56,6 +57,9 @@ export function importTflite(model: TfliteModel, o: ImportOptions = {}): Importe
   return new Lowering(model, batch, o.graph ?? new Graph(), o.inputs ?? {}).run();
 }
 
+/** A constant's values for a message: short lists in full, long ones by their length. */
+const listText = (a: ArrayLike<number>): string => (a.length <= 8 ? `[${Array.from(a).join(',')}]` : `${a.length} values`);
+
 /** SAME padding as TensorFlow computes it: the odd pixel goes after. */
 export function samePadding(size: number, k: number, s: number): [number, number] {
   const out = Math.ceil(size / s);
@@ -83,11 +87,11 @@ class Lowering {
   run(): ImportedModel {
     const m = this.m;
     for (const k of Object.keys(this.given))
-      if (!m.inputs.some((i) => m.tensors[i].name === k)) throw new ShapeError(`${m.file}: no input named '${k}' (inputs: ${m.inputs.map((i) => m.tensors[i].name).join(', ')})`);
+      if (!m.inputs.some((i) => m.tensors[i].name === k)) throw new ShapeError(`${m.file}: no input named ${quoteUntrusted(k)} (inputs: ${m.inputs.map((i) => quoteUntrusted(m.tensors[i].name)).join(', ')})`);
     const inputs = m.inputs.map((i) => {
       const given = this.given[m.tensors[i].name];
       if (given && given.shape.join() !== this.engineShape(i).join())
-        throw new ShapeError(`${m.file}: input '${m.tensors[i].name}' is given as '${given.name}' [${given.shape}], the model needs [${this.engineShape(i)}]`);
+        throw new ShapeError(`${m.file}: input ${quoteUntrusted(m.tensors[i].name)} is given as ${quoteUntrusted(given.name)} [${given.shape}], the model needs [${this.engineShape(i)}]`);
       const t = given ?? this.g.input(this.layerName(i), this.engineShape(i));
       this.values.set(i, { kind: 'act', t, channels: t.channels });
       return { name: m.tensors[i].name, shape: this.tfShape(i), parts: [t] };
@@ -117,7 +121,7 @@ class Lowering {
     if (s.length === 4) return s as [number, number, number, number];
     if (s.length === 2) return [s[0], 1, 1, s[1]];
     if (s.length === 3) return [s[0], 1, s[1], s[2]];
-    throw new UnsupportedModelError(`${this.m.file}: tensor '${t.name}' has rank ${s.length} [${s}]; activations of rank 2-4 are supported`);
+    throw new UnsupportedModelError(`${this.m.file}: tensor ${quoteUntrusted(t.name)} has rank ${s.length} [${s}]; activations of rank 2-4 are supported`);
   }
 
   /** Layer name from a TFLite tensor name ('model/conv2d_3/Conv2D;...' -> 'model.conv2d_3.Conv2D'), unique. */
@@ -135,20 +139,23 @@ class Lowering {
 
   private value(i: number, what: string): Value {
     const v = this.values.get(i);
-    if (!v) throw new UnsupportedModelError(`${this.m.file}: ${what} reads '${this.m.tensors[i]?.name ?? i}', which no op produces and is not a constant`);
+    if (!v) throw new UnsupportedModelError(`${this.m.file}: ${what} reads ${quoteUntrusted(this.m.tensors[i]?.name ?? i)}, which no op produces and is not a constant`);
     return v;
   }
 
   private constant(i: number, what: string): Float32Array | Int32Array {
     const d = i >= 0 ? this.m.tensors[i].data : undefined;
-    if (!d) throw new UnsupportedModelError(`${this.m.file}: ${what} needs a constant at input tensor ${i} ('${this.m.tensors[i]?.name ?? '-'}')`);
+    if (!d) throw new UnsupportedModelError(`${this.m.file}: ${what} needs a constant at input tensor ${i} (${quoteUntrusted(this.m.tensors[i]?.name ?? '-')})`);
+    // The reader guarantees this for a file; a model object built by hand might not hold to it.
+    const shape = this.m.tensors[i].shape;
+    if (d.length !== shape.reduce((a, b) => a * b, 1)) throw new ShapeError(`${this.m.file}: ${what}: constant ${quoteUntrusted(this.m.tensors[i].name)} holds ${d.length} values, its shape [${shape}] needs ${shape.reduce((a, b) => a * b, 1)}`);
     return d;
   }
 
   /** An int32 constant (paddings, sizes, axes). */
   private ints(i: number, what: string): Int32Array {
     const d = this.constant(i, what);
-    if (!(d instanceof Int32Array)) throw new UnsupportedModelError(`${this.m.file}: ${what}: '${this.m.tensors[i].name}' is ${this.m.tensors[i].dtype}, expected int32`);
+    if (!(d instanceof Int32Array)) throw new UnsupportedModelError(`${this.m.file}: ${what}: ${quoteUntrusted(this.m.tensors[i].name)} is ${this.m.tensors[i].dtype}, expected int32`);
     return d;
   }
 
@@ -160,12 +167,12 @@ class Lowering {
   /** An activation input as a real tensor (zero channels from a PAD written out if needed). */
   private act(i: number, what: string): Tensor {
     const v = this.value(i, what);
-    if (v.kind === 'flat') throw new UnsupportedModelError(`${this.m.file}: ${what} reads '${this.m.tensors[i].name}', a reshaped [${v.shape}] tensor; only outputs may be reshaped that way`);
+    if (v.kind === 'flat') throw new UnsupportedModelError(`${this.m.file}: ${what} reads ${quoteUntrusted(this.m.tensors[i].name)}, a reshaped [${v.shape}] tensor; only outputs may be reshaped that way`);
     return this.materialise(v, `${this.m.tensors[i].name}.pad`);
   }
 
   private materialise(v: Value, name: string): Tensor {
-    if (v.kind === 'flat') throw new UnsupportedModelError(`${this.m.file}: '${name}' is a reshaped tensor and cannot be used here`);
+    if (v.kind === 'flat') throw new UnsupportedModelError(`${this.m.file}: ${quoteUntrusted(name)} is a reshaped tensor and cannot be used here`);
     if (v.channels === v.t.channels) return v.t;
     // An identity 1x1 conv into the wider tensor: the rare PAD whose result is not a shortcut.
     const ci = v.t.channels;
@@ -178,7 +185,7 @@ class Lowering {
   private set(i: number, t: Tensor, what: string): void {
     const want = this.engineShape(i);
     if (t.shape.join() !== want.join())
-      throw new ShapeError(`${this.m.file}: ${what} computes [${t.shape}] for '${this.m.tensors[i].name}', the file says [${this.tfShape(i)}] (engine [${want}])`);
+      throw new ShapeError(`${this.m.file}: ${what} computes [${t.shape}] for ${quoteUntrusted(this.m.tensors[i].name)}, the file says [${this.tfShape(i)}] (engine [${want}])`);
     this.values.set(i, { kind: 'act', t, channels: t.channels });
   }
 
@@ -188,7 +195,7 @@ class Lowering {
     const alpha = this.floats(a.alpha, 'PRELU');
     if (alpha.length === channels) return { prelu: alpha };
     if (alpha.length === 1) return { prelu: new Float32Array(channels).fill(alpha[0]) };
-    throw new UnsupportedModelError(`${this.m.file}: PRELU slopes '${this.m.tensors[a.alpha].name}' have ${alpha.length} values for ${channels} channels (per-channel or one shared slope is supported)`);
+    throw new UnsupportedModelError(`${this.m.file}: PRELU slopes ${quoteUntrusted(this.m.tensors[a.alpha].name)} have ${alpha.length} values for ${channels} channels (per-channel or one shared slope is supported)`);
   }
 
   // ---- ops ----------------------------------------------------------------------------------
@@ -199,7 +206,7 @@ class Lowering {
     // Ops that dispatch nothing reserve no layer name (a later materialisation may take it).
     const free = op.opcode === 'PAD' || op.opcode === 'RESHAPE' || op.opcode === 'CONCATENATION';
     const name = free ? this.m.tensors[out].name.split(';')[0] : this.layerName(out);
-    const what = `op ${op.index} ${op.opcode} '${name}'`;
+    const what = `op ${op.index} ${op.opcode} ${quoteUntrusted(name)}`;
     const o = op.options;
     switch (op.opcode) {
       case 'CONV_2D':
@@ -233,7 +240,7 @@ class Lowering {
         const p = this.ints(op.inputs[1], what);
         const rank = this.m.tensors[op.inputs[0]].shape.length;
         if (v.kind !== 'act' || rank !== 4 || p.length !== 8 || [0, 1, 2, 3, 4, 5, 6].some((k) => p[k] !== 0) || p[7] < 0)
-          throw new UnsupportedModelError(`${this.m.file}: ${what}: only appending zero channels to a 4-D tensor is supported (paddings [${Array.from(p)}])`);
+          throw new UnsupportedModelError(`${this.m.file}: ${what}: only appending zero channels to a 4-D tensor is supported (paddings ${listText(p)})`);
         this.values.set(out, { kind: 'act', t: v.t, channels: v.channels + p[7] });
         const want = this.engineShape(out);
         if (want[3] !== v.channels + p[7]) throw new ShapeError(`${this.m.file}: ${what}: padded to ${v.channels + p[7]} channels, the file says [${this.tfShape(out)}]`);
@@ -253,7 +260,7 @@ class Lowering {
       case 'MEAN': {
         const x = this.act(op.inputs[0], what);
         const axes = Array.from(this.ints(op.inputs[1], what)).map((a) => (a < 0 ? a + 4 : a)).sort();
-        if (axes.join() !== '1,2') throw new UnsupportedModelError(`${this.m.file}: ${what}: MEAN over axes [${axes}]; only the spatial mean (axes 1, 2 of NHWC) is supported`);
+        if (axes.join() !== '1,2') throw new UnsupportedModelError(`${this.m.file}: ${what}: MEAN over axes ${listText(axes)}; only the spatial mean (axes 1, 2 of NHWC) is supported`);
         return this.set(out, globalAvgPool(this.g, name, x), what);
       }
       case 'FULLY_CONNECTED': {
@@ -275,7 +282,7 @@ class Lowering {
 
   private padding(mode: unknown, x: Tensor, kh: number, kw: number, sh: number, sw: number) {
     if (mode === 'VALID') return 0;
-    if (mode !== 'SAME') throw new UnsupportedModelError(`${this.m.file}: padding '${String(mode)}' (SAME or VALID expected)`);
+    if (mode !== 'SAME') throw new UnsupportedModelError(`${this.m.file}: padding ${quoteUntrusted(String(mode))} (SAME or VALID expected)`);
     const [top, bottom] = samePadding(x.shape[1], kh, sh);
     const [left, right] = samePadding(x.shape[2], kw, sw);
     return { top, bottom, left, right };
@@ -288,7 +295,7 @@ class Lowering {
     const f = this.m.tensors[op.inputs[1]];
     const filter = this.floats(op.inputs[1], what);
     const bias = op.inputs[2] >= 0 ? this.floats(op.inputs[2], what) : undefined;
-    if (f.shape.length !== 4) throw new ShapeError(`${this.m.file}: ${what}: filter '${f.name}' is [${f.shape}], expected rank 4`);
+    if (f.shape.length !== 4) throw new ShapeError(`${this.m.file}: ${what}: filter ${quoteUntrusted(f.name)} is [${f.shape}], expected rank 4`);
     const [sh, sw] = [Number(o.strideH), Number(o.strideW)];
     let residual: Tensor | undefined;
     if (group.residual !== undefined) {
@@ -298,7 +305,7 @@ class Lowering {
     }
     if (op.opcode === 'CONV_2D') {
       const [co, kh, kw, ci] = f.shape;
-      if (ci !== x.channels) throw new ShapeError(`${this.m.file}: ${what}: filter '${f.name}' [${f.shape}] takes ${ci} channels, input has ${x.channels}`);
+      if (ci !== x.channels) throw new ShapeError(`${this.m.file}: ${what}: filter ${quoteUntrusted(f.name)} [${f.shape}] takes ${ci} channels, input has ${x.channels}`);
       const weight = new Float32Array(co * ci * kh * kw);
       // OHWI -> OIHW (the kernel's PyTorch order).
       for (let a = 0; a < co; a++) for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) for (let c = 0; c < ci; c++)
@@ -313,7 +320,7 @@ class Lowering {
     const [one, kh, kw, cm] = f.shape;
     const mult = cm / x.channels;
     if (one !== 1 || !Number.isInteger(mult) || (o.depthMultiplier !== undefined && Number(o.depthMultiplier) !== mult && Number(o.depthMultiplier) !== 0))
-      throw new ShapeError(`${this.m.file}: ${what}: depthwise filter '${f.name}' [${f.shape}] does not fit ${x.channels} input channels (multiplier ${o.depthMultiplier})`);
+      throw new ShapeError(`${this.m.file}: ${what}: depthwise filter ${quoteUntrusted(f.name)} [${f.shape}] does not fit ${x.channels} input channels (multiplier ${o.depthMultiplier})`);
     // [1, kh, kw, C*M] -> [C*M, 1, kh, kw].
     const weight = new Float32Array(cm * kh * kw);
     for (let y = 0; y < kh; y++) for (let z = 0; z < kw; z++) for (let c = 0; c < cm; c++) weight[(c * kh + y) * kw + z] = filter[(y * kw + z) * cm + c];

@@ -1,7 +1,8 @@
 /** What `hiu inspect` prints: a TFLite model's interface, op counts, size and cost, and support. */
-import type { TfliteModel } from '../weights/tflite.ts';
+import { opLabel, type TfliteModel } from '../weights/tflite.ts';
 import { importTflite } from './tflite.ts';
 import { tfliteProblems } from './tfliteSupport.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
 
 export interface TfliteSummary {
   file: string;
@@ -53,12 +54,14 @@ export function describeTflite(m: TfliteModel): TfliteSummary {
 }
 
 export function formatSummary(s: TfliteSummary): string {
-  const shape = (x: { name: string; shape: number[]; dtype: string }) => `  ${x.name} [${x.shape.join(', ')}] ${x.dtype}`;
+  // Names from the file are escaped only when they need it (plain names print as they are).
+  const shown = (name: string) => (/^[\w./;:#+-]{1,200}$/.test(name) ? name : quoteUntrusted(name, 200));
+  const shape = (x: { name: string; shape: number[]; dtype: string }) => `  ${shown(x.name)} [${x.shape.join(', ')}] ${x.dtype}`;
   const lines = [
     s.file,
     'inputs:', ...s.inputs.map(shape),
     'outputs:', ...s.outputs.map(shape),
-    'ops:', ...[...s.ops].map(([k, n]) => `  ${k.padEnd(22)} ${n}`),
+    'ops:', ...[...s.ops].map(([k, n]) => `  ${opLabel(k).padEnd(22)} ${n}`),
     `params: ${(s.params / 1e6).toFixed(3)} M`,
     `MACs: ${(s.macs / 1e6).toFixed(1)} M`,
     `float16 weights expanded at load (DEQUANTIZE folded): ${s.dequantized}`,

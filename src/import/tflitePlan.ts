@@ -12,6 +12,7 @@
  * order where it can.
  */
 import type { TfliteModel, TfliteOp } from '../weights/tflite.ts';
+import { UnsupportedModelError } from './tfliteSupport.ts';
 
 export interface OpGroup {
   /** The ops of this group, the producing op first. */
@@ -124,7 +125,7 @@ function schedule(model: TfliteModel, groups: OpGroup[]): OpGroup[] {
   const order: OpGroup[] = [];
   while (order.length < groups.length) {
     const next = groups.findIndex((_, i) => !done.has(i) && [...deps[i]].every((d) => done.has(d)));
-    if (next < 0) throw new Error(`${model.file}: the op graph has a cycle`);
+    if (next < 0) throw new UnsupportedModelError(`${model.file}: the op graph has a cycle`);
     done.add(next);
     order.push(groups[next]);
   }

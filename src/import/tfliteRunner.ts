@@ -5,6 +5,7 @@
 import { ShapeError, packNHWC, unpackNHWC, type Engine, type Executable, type Profile, type ProfileOptions } from '../engine/index.ts';
 import type { TfliteModel } from '../weights/tflite.ts';
 import { importTflite, type ImportedModel, type ImportOptions, type TfliteIo } from './tflite.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
 
 const count = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -40,12 +41,12 @@ export class TfliteRunner {
   async run(inputs: Record<string, Float32Array>): Promise<Record<string, Float32Array>> {
     const file = this.imported.file;
     for (const k of Object.keys(inputs))
-      if (!this.inputs.some((i) => i.name === k)) throw new ShapeError(`${file}: no input named '${k}' (inputs: ${this.inputs.map((i) => i.name).join(', ')})`);
+      if (!this.inputs.some((i) => i.name === k)) throw new ShapeError(`${file}: no input named ${quoteUntrusted(k)} (inputs: ${this.inputs.map((i) => quoteUntrusted(i.name)).join(', ')})`);
     for (const io of this.inputs) {
       const d = inputs[io.name];
-      if (!d) throw new ShapeError(`${file}: input '${io.name}' [${io.shape}] was not given`);
-      if (!(d instanceof Float32Array)) throw new ShapeError(`${file}: input '${io.name}' must be a Float32Array`);
-      if (d.length !== count(io.shape)) throw new ShapeError(`${file}: input '${io.name}' has ${d.length} values, [${io.shape}] needs ${count(io.shape)}`);
+      if (!d) throw new ShapeError(`${file}: input ${quoteUntrusted(io.name)} [${io.shape}] was not given`);
+      if (!(d instanceof Float32Array)) throw new ShapeError(`${file}: input ${quoteUntrusted(io.name)} must be a Float32Array`);
+      if (d.length !== count(io.shape)) throw new ShapeError(`${file}: input ${quoteUntrusted(io.name)} has ${d.length} values, [${io.shape}] needs ${count(io.shape)}`);
       const t = io.parts[0];
       this.executable.write(t, packNHWC(d, t.shape));
     }
@@ -77,10 +78,10 @@ export async function readTfliteOutput(exe: Executable, io: TfliteIo, batch: num
   for (let b = 0; b < batch; b++)
     for (const d of dense) {
       const per = d.length / batch;
-      if (at + per > result.length) throw new ShapeError(`${file}: output '${io.name}' parts hold more than [${io.shape}]`);
+      if (at + per > result.length) throw new ShapeError(`${file}: output ${quoteUntrusted(io.name)} parts hold more than [${io.shape}]`);
       result.set(d.subarray(b * per, (b + 1) * per), at);
       at += per;
     }
-  if (at !== result.length) throw new ShapeError(`${file}: output '${io.name}' parts hold ${at} values, [${io.shape}] needs ${result.length}`);
+  if (at !== result.length) throw new ShapeError(`${file}: output ${quoteUntrusted(io.name)} parts hold ${at} values, [${io.shape}] needs ${result.length}`);
   return result;
 }

@@ -3,6 +3,8 @@
  * The engine builds its graph from these configs; the converter and loader validate every tensor
  * against them. Layout facts: ../../../shared/docs/hiu-dmtl-network.md.
  */
+import { describeValue } from './safetensors.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
 
 export type Shapes = ReadonlyMap<string, readonly number[]>;
 
@@ -214,7 +216,7 @@ export function validateShapes(actual: Shapes, expected: Map<string, number[]>, 
     }
   }
   for (const key of actual.keys()) {
-    if (!expected.has(key)) throw new WeightsMismatchError(`${what}: unexpected tensor '${key}' (not part of this network's layout)`);
+    if (!expected.has(key)) throw new WeightsMismatchError(`${what}: unexpected tensor ${quoteUntrusted(key)} (not part of this network's layout)`);
   }
 }
 
@@ -310,7 +312,7 @@ export function detectArchitecture(keys: Iterable<string>, what: string): ModelC
   const set = new Set(list);
   if (set.has('stem.0.0.weight') || list.some((k) => k.startsWith('encs.'))) return 'hiu-dmtl';
   if (set.has('backbone.conv1.weight') && list.some((k) => k.startsWith('up1.'))) return 'hand-detector';
-  const sample = list.slice(0, 3).map((k) => `'${k}'`).join(', ');
+  const sample = list.slice(0, 3).map((k) => quoteUntrusted(k)).join(', ');
   throw new WeightsMismatchError(
     `${what}: unrecognised architecture: expected HIU-DMTL keys (stem.*, encs.*, hm_decs.*, ...) or hand-detector keys (backbone.*, up1.*, ...), found ${list.length} keys such as ${sample || 'none'}`,
   );
@@ -325,4 +327,145 @@ export function stripPrefixes(keys: readonly string[]): { prefix: string; strip:
     prefix += next;
   }
   return { prefix, strip: (k) => (k.startsWith(prefix) ? k.slice(prefix.length) : k) };
+}
+
+// ---- configurations declared in a file's metadata ---------------------------------------------
+
+/**
+ * Sane maxima for a configuration declared in weight-file metadata, checked before anything is
+ * built from it (the full network is 4 stacks, blocks [3, 4, 6, 3], widths up to 2048, input 256).
+ */
+export const CONFIG_LIMITS = {
+  /** Stacks K. */
+  stacks: 16,
+  /** Blocks in one encoder/regressor/detector stage. */
+  blocks: 64,
+  /** Channels of any layer (widths, heads, regressor outputs). */
+  width: 8192,
+  /** Hidden layers of the regressor MLP. */
+  mlpLayers: 16,
+  /** Input crop side in pixels (a multiple of 32). */
+  inputSize: 4096,
+} as const;
+
+/**
+ * The counts that decide how many tensors a layout has: a declared count must equal what the
+ * tensors present show before the layout is built. (Widths are then checked tensor by tensor.)
+ */
+const HIU_COUNTS = (c: HiuConfig) => ({ stacks: c.stacks, encoderBlocks: c.encoderBlocks, regressorBlocks: c.regressorBlocks, 'regressorMlp.length': c.regressorMlp.length });
+const DETECTOR_COUNTS = (c: DetectorConfig) => ({ stageBlocks: c.stageBlocks });
+
+/** Reads declared config fields, naming the key and the value it holds when one is out of range. */
+class DeclaredConfig {
+  constructor(private readonly raw: Record<string, unknown>, private readonly what: string, private readonly prefix = '') {}
+
+  fail(key: string, value: unknown, want: string): never {
+    const said = value === undefined ? 'is missing; it' : `= ${describeValue(value)}`;
+    throw new WeightsMismatchError(`${this.what}: metadata config ${this.prefix}${key} ${said} ${want}`);
+  }
+
+  int(key: string, lo: number, hi: number, value: unknown = this.raw[key]): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) this.fail(key, value, `is not an integer in ${lo}..${hi}`);
+    return value;
+  }
+
+  ints(key: string, lo: number, hi: number, length: readonly [number, number], value: unknown = this.raw[key]): number[] {
+    if (!Array.isArray(value) || value.length < length[0] || value.length > length[1]) {
+      this.fail(key, value, `is not a list of ${length[0] === length[1] ? length[0] : `${length[0]}..${length[1]}`} integers`);
+    }
+    return value.map((v, i) => this.int(`${key}[${i}]`, lo, hi, v));
+  }
+
+  /** A list with one row of widths per stage, blocks[i] long. */
+  rows(key: string, value: unknown, blocks: readonly number[]): number[][] {
+    if (!Array.isArray(value) || value.length !== blocks.length) this.fail(key, value, `is not a list of ${blocks.length} lists`);
+    return value.map((row, i) => this.ints(`${key}[${i}]`, 1, CONFIG_LIMITS.width, [blocks[i], blocks[i]], row));
+  }
+
+  object(key: string): DeclaredConfig {
+    const v = this.raw[key];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(key, v, 'is not an object');
+    return new DeclaredConfig(v as Record<string, unknown>, this.what, `${this.prefix}${key}.`);
+  }
+
+  value(key: string): unknown {
+    return this.raw[key];
+  }
+}
+
+/**
+ * The configuration a file's metadata declares (JSON text), checked before anything is built
+ * from it: every field of the right type, integral and within CONFIG_LIMITS, and the counts
+ * (stacks, blocks, MLP layers) equal to what the tensors present show (inferred with work bounded
+ * by the tensors in the file). Only then is the layout built and checked tensor by tensor.
+ */
+export function checkDeclaredConfig(json: string, shapes: Shapes, what: string): ModelConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new WeightsMismatchError(`${what}: metadata config is not valid JSON`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new WeightsMismatchError(`${what}: metadata config is not a JSON object`);
+  const d = new DeclaredConfig(raw as Record<string, unknown>, what);
+  const arch = d.value('architecture');
+  const L = CONFIG_LIMITS;
+  const inputSize = d.int('inputSize', 32, L.inputSize);
+  if (inputSize % 32) throw new WeightsMismatchError(`${what}: metadata config inputSize = ${inputSize} is not a multiple of 32`);
+  let config: ModelConfig;
+  let said: Record<string, unknown>;
+  let seen: Record<string, unknown>;
+  if (arch === 'hiu-dmtl') {
+    const stacks = d.int('stacks', 1, L.stacks);
+    const encoderBlocks = d.ints('encoderBlocks', 1, L.blocks, [4, 4]);
+    const regressorBlocks = d.ints('regressorBlocks', 1, L.blocks, [4, 4]);
+    const heads = d.object('heads');
+    const c: HiuConfig = {
+      architecture: 'hiu-dmtl', stacks, inputSize,
+      stemWidths: d.ints('stemWidths', 1, L.width, [2, 2]) as [number, number],
+      encoderChannels: d.ints('encoderChannels', 1, L.width, [4, 4]),
+      encoderBlocks,
+      minPlane: d.int('minPlane', 0, L.width),
+      decoderWidth: d.int('decoderWidth', 1, L.width),
+      tamWidth: d.int('tamWidth', 1, L.width),
+      heads: { heatmaps: heads.int('heatmaps', 1, L.width), pof: heads.int('pof', 1, L.width), mask: heads.int('mask', 1, L.width) },
+      regressorChannels: d.ints('regressorChannels', 1, L.width, [4, 4]),
+      regressorBlocks,
+      regressorMlp: d.ints('regressorMlp', 1, L.width, [0, L.mlpLayers]),
+      regressorOutputs: d.int('regressorOutputs', 1, L.width),
+    };
+    if (d.value('midWidths') !== undefined) {
+      const mids = d.object('midWidths');
+      const encoders = mids.value('encoders');
+      if (!Array.isArray(encoders) || encoders.length !== stacks) mids.fail('encoders', encoders, `is not a list of ${stacks} lists (one per stack)`);
+      c.midWidths = {
+        encoders: (encoders as unknown[]).map((e, k) => mids.rows(`encoders[${k}]`, e, encoderBlocks)),
+        regressor: mids.rows('regressor', mids.value('regressor'), regressorBlocks),
+      };
+    }
+    config = c;
+    said = HIU_COUNTS(c);
+    seen = HIU_COUNTS(inferHiuConfig(shapes, { what }));
+  } else if (arch === 'hand-detector') {
+    const c: DetectorConfig = {
+      architecture: 'hand-detector', inputSize,
+      stemWidth: d.int('stemWidth', 1, L.width),
+      stageWidths: d.ints('stageWidths', 1, L.width, [4, 4]),
+      stageBlocks: d.ints('stageBlocks', 1, L.blocks, [4, 4]),
+      headWidths: d.ints('headWidths', 1, L.width, [3, 3]),
+      outputs: d.int('outputs', 1, L.width),
+    };
+    config = c;
+    said = DETECTOR_COUNTS(c);
+    seen = DETECTOR_COUNTS(inferDetectorConfig(shapes, { what }));
+  } else {
+    throw new WeightsMismatchError(`${what}: metadata config architecture = ${describeValue(arch)} is not 'hiu-dmtl' or 'hand-detector'`);
+  }
+  for (const key of Object.keys(said)) {
+    if (JSON.stringify(said[key]) !== JSON.stringify(seen[key])) {
+      throw new WeightsMismatchError(`${what}: metadata config ${key} = ${describeValue(said[key])} disagrees with the tensors in the file (${describeValue(seen[key])})`);
+    }
+  }
+  validateShapes(shapes, expectedShapes(config, 'engine'), what);
+  return config;
 }

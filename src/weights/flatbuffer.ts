@@ -12,6 +12,7 @@
  * the vtable holds uint16 [vtable size, table size, field offsets...]; offset-typed fields hold a
  * uint32 relative to the field's own position; vectors and strings start with a uint32 length.
  */
+import { decodeUtf8 } from '../util/utf8.ts';
 
 export class TfliteFormatError extends Error {
   constructor(message: string) {
@@ -20,11 +21,16 @@ export class TfliteFormatError extends Error {
   }
 }
 
-/** fatal: invalid UTF-8 throws instead of becoming U+FFFD. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** TFLite's schema nests about five deep; anything far deeper is a corrupt file. */
-const MAX_DEPTH = 32;
+/** Deepest table nesting read: TFLite's schema nests about five deep; anything far deeper is a corrupt file. */
+export const MAX_TABLE_DEPTH = 32;
+/**
+ * Elements (tables, vector items, string bytes, decoded weights / 4) read per byte of file, plus
+ * a fixed allowance: offsets that make many tables share one vector cannot turn a small file into
+ * hours of work. An honest file reads each element once.
+ */
+export const WORK_PER_BYTE = 4;
+const WORK_ALLOWANCE = 65536;
 
 export class FlatBufferReader {
   readonly bytes: Uint8Array;
@@ -37,7 +43,7 @@ export class FlatBufferReader {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.file = file;
-    this.budget = 4 * bytes.length + 65536;
+    this.budget = WORK_PER_BYTE * bytes.length + WORK_ALLOWANCE;
   }
 
   get size(): number {
@@ -50,7 +56,7 @@ export class FlatBufferReader {
 
   charge(n: number, where: string): void {
     this.budget -= n;
-    if (this.budget < 0) this.fail(where, `reads more than ${4 * this.size + 65536} elements in a ${this.size}-byte file (offsets that share or loop?)`);
+    if (this.budget < 0) this.fail(where, `reads more than ${WORK_PER_BYTE * this.size + WORK_ALLOWANCE} elements in a ${this.size}-byte file (offsets that share or loop?)`);
   }
 
   /** The 4-byte file identifier after the root offset ('' when the file is too short). */
@@ -88,7 +94,7 @@ export class FbTable {
     this.label = label;
     this.depth = depth;
     const n = fb.size;
-    if (depth > MAX_DEPTH) fb.fail(label, `tables nested more than ${MAX_DEPTH} deep`);
+    if (depth > MAX_TABLE_DEPTH) fb.fail(label, `tables nested more than ${MAX_TABLE_DEPTH} deep`);
     if (pos + 4 > n) fb.fail(label, `table at byte ${pos} lies past the end of the file (${n} bytes)`);
     const vt = pos - fb.view.getInt32(pos, true);
     if (vt < 0 || vt + 4 > n) fb.fail(label, `vtable of the table at byte ${pos} would be at byte ${vt}, outside the file (${n} bytes)`);
@@ -205,11 +211,9 @@ export class FbTable {
     const len = this.fb.view.getUint32(s, true);
     if (len > this.fb.size - (s + 4)) this.fb.fail(where, `string of ${len} bytes at byte ${s} runs past the end of the file (${this.fb.size} bytes)`);
     this.fb.charge(len, where);
-    try {
-      return UTF8.decode(this.fb.bytes.subarray(s + 4, s + 4 + len));
-    } catch {
-      return this.fb.fail(where, `string at byte ${s} is not valid UTF-8`);
-    }
+    const text = decodeUtf8(this.fb.bytes.subarray(s + 4, s + 4 + len));
+    if (!text.ok) this.fb.fail(where, `string at byte ${s} is not valid UTF-8 (bad byte at ${s + 4 + text.offset})`);
+    return text.text;
   }
 
   /** int32 vector as numbers; [] when absent. */

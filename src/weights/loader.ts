@@ -2,12 +2,16 @@
  * loadWeights: engine safetensors from a URL (fetch), File/Blob, ArrayBuffer/Uint8Array, or (Node)
  * a file path, streamed chunk by chunk into per-tensor Float32Arrays (f16 expanded as each tensor
  * completes), so memory peaks at about the f32 weights, not weights + file. The header is
- * validated against the configuration before any data is read. No top-level Node imports: this
+ * validated (byte ranges against the file size, the declared configuration against the tensors
+ * present) before any data is read, and a tensor's memory is only allocated once its bytes have
+ * arrived. NaN or infinite weights are an error naming the tensor. No top-level Node imports: this
  * module bundles for the browser; paths are read by ../platform/node.ts.
  */
-import { detectArchitecture, expectedShapes, inferDetectorConfig, inferHiuConfig, validateShapes, type ModelConfig } from './config.ts';
-import { FORMAT_NAME, FORMAT_VERSION, headerLength, parseHeader, ST_SIZE, type StHeader } from './safetensors.ts';
+import { checkDeclaredConfig, detectArchitecture, expectedShapes, inferDetectorConfig, inferHiuConfig, validateShapes, type ModelConfig } from './config.ts';
+import { FORMAT_NAME, FORMAT_VERSION, headerLength, parseHeader, type StHeader, type StTensorInfo } from './safetensors.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
 import { f16ToF32 } from './dtype.ts';
+import { firstNonFinite } from './finite.ts';
 import { fileChunks, localPathOf } from '../platform/node.ts';
 import { readerChunks } from './source.ts';
 
@@ -69,26 +73,50 @@ function sourceName(source: WeightsSource): string {
 /** The config a file declares (or, for a plain safetensors file, infers), checked against its header. */
 export function configFromHeader(header: StHeader, name: string, want?: ModelConfig['architecture']): ModelConfig {
   const md = header.metadata;
-  if (md.format !== undefined && md.format !== FORMAT_NAME) throw new Error(`${name}: metadata format '${md.format}' is not '${FORMAT_NAME}'`);
+  if (md.format !== undefined && md.format !== FORMAT_NAME) throw new Error(`${name}: metadata format ${quoteUntrusted(md.format)} is not '${FORMAT_NAME}'`);
   if (md.format_version !== undefined && md.format_version !== FORMAT_VERSION) {
-    throw new Error(`${name}: weight format version ${md.format_version} is not supported (this build reads ${FORMAT_VERSION}); re-run hiu convert`);
+    throw new Error(`${name}: weight format version ${quoteUntrusted(md.format_version)} is not supported (this build reads ${FORMAT_VERSION}); re-run hiu convert`);
   }
   const shapes = new Map(header.tensors.map((t) => [t.name, t.shape]));
   let config: ModelConfig;
-  if (md.config) {
-    try {
-      config = JSON.parse(md.config) as ModelConfig;
-    } catch {
-      throw new Error(`${name}: metadata config is not valid JSON`);
-    }
+  if (md.config !== undefined) {
+    // Checked against the tensors present before any layout is built from it.
+    config = checkDeclaredConfig(md.config, shapes, name);
   } else {
     const arch = detectArchitecture(shapes.keys(), name);
     config = arch === 'hiu-dmtl' ? inferHiuConfig(shapes, { what: name }) : inferDetectorConfig(shapes, { what: name });
+    validateShapes(shapes, expectedShapes(config, 'engine'), name);
   }
-  if (md.architecture && md.architecture !== config.architecture) throw new Error(`${name}: metadata architecture '${md.architecture}' disagrees with its config`);
+  if (md.architecture !== undefined && md.architecture !== config.architecture) {
+    throw new Error(`${name}: metadata architecture ${quoteUntrusted(md.architecture)} disagrees with its config`);
+  }
   if (want && config.architecture !== want) throw new Error(`${name}: holds ${config.architecture} weights, expected ${want}`);
-  validateShapes(shapes, expectedShapes(config, 'engine'), name);
   return config;
+}
+
+/** Collects the bytes of one tensor as they stream in; memory is allocated as data arrives, never from the header alone. */
+class TensorBytes {
+  private readonly parts: Uint8Array[] = [];
+  received = 0;
+  constructor(readonly info: StTensorInfo) {}
+  get size(): number {
+    return this.info.end - this.info.begin;
+  }
+  add(b: Uint8Array): void {
+    this.parts.push(b);
+    this.received += b.length;
+  }
+  /** The tensor as f32 (f16 expanded), checked finite. */
+  finish(name: string): LoadedTensor {
+    const raw = new Uint8Array(this.size);
+    let at = 0;
+    for (const p of this.parts) raw.set(p, at), (at += p.length);
+    const t = this.info;
+    const data = t.dtype === 'F16' ? f16ToF32(new Uint16Array(raw.buffer)) : new Float32Array(raw.buffer);
+    const bad = firstNonFinite(data);
+    if (bad >= 0) throw new Error(`${name}: tensor ${quoteUntrusted(t.name)} holds ${data[bad]} at element ${bad}; weights must be finite`);
+    return { shape: t.shape, data, dtype: t.dtype === 'F16' ? 'f16' : 'f32' };
+  }
 }
 
 export async function loadWeights(source: WeightsSource, opts: LoadOptions = {}): Promise<LoadedWeights> {
@@ -98,33 +126,24 @@ export async function loadWeights(source: WeightsSource, opts: LoadOptions = {})
   let head = new Uint8Array(0); // bytes until the header is complete
   let header: StHeader | null = null;
   let config: ModelConfig | null = null;
-  let pos = 0; // absolute bytes consumed
   let ti = 0; // current tensor index
-  let raw: Uint8Array | null = null; // destination bytes of the current tensor
+  let current: TensorBytes | null = null;
   let loaded = 0;
 
-  const startTensor = () => {
-    const t = header!.tensors[ti];
-    const numel = t.shape.reduce((a, b) => a * b, 1);
-    if (t.dtype === 'F32') {
-      const data = new Float32Array(numel);
-      tensors.set(t.name, { shape: t.shape, data, dtype: 'f32' });
-      raw = new Uint8Array(data.buffer);
-    } else {
-      raw = new Uint8Array(numel * ST_SIZE.F16);
+  // Zero-size tensors never receive bytes: finish them as soon as they are current.
+  const finishEmpty = () => {
+    while (header && ti < header.tensors.length && header.tensors[ti].begin === header.tensors[ti].end) {
+      tensors.set(header.tensors[ti].name, new TensorBytes(header.tensors[ti]).finish(name));
+      ti++;
     }
-  };
-  const finishTensor = () => {
-    const t = header!.tensors[ti];
-    if (t.dtype === 'F16') tensors.set(t.name, { shape: t.shape, data: f16ToF32(new Uint16Array(raw!.buffer)), dtype: 'f16' });
-    raw = null;
-    ti++;
   };
 
   for await (let chunk of chunks) {
+    opts.signal?.throwIfAborted();
     loaded += chunk.length;
     while (chunk.length) {
       if (!header) {
+        // Bounded: headerLength refuses a header over MAX_HEADER_BYTES once 8 bytes are here.
         const merged = new Uint8Array(head.length + chunk.length);
         merged.set(head);
         merged.set(chunk, head.length);
@@ -133,33 +152,30 @@ export async function loadWeights(source: WeightsSource, opts: LoadOptions = {})
         if (head.length < 8) break;
         const n = headerLength(head, name, total);
         if (head.length < 8 + n) break;
-        header = parseHeader(head.subarray(8, 8 + n), name);
+        header = parseHeader(head.subarray(8, 8 + n), name, undefined, total);
         config = configFromHeader(header, name, opts.architecture);
-        pos = 8 + n;
-        chunk = head.subarray(pos);
+        chunk = head.subarray(8 + n);
         head = new Uint8Array(0);
+        finishEmpty();
         continue;
       }
-      if (ti >= header.tensors.length) throw new Error(`${name}: trailing bytes after the last tensor`);
-      const t = header.tensors[ti];
-      if (!raw) startTensor();
-      const start = header.dataStart + t.begin;
-      const take = Math.min(chunk.length, header.dataStart + t.end - pos);
-      raw!.set(chunk.subarray(0, take), pos - start);
-      pos += take;
+      if (ti >= header.tensors.length) throw new Error(`${name}: trailing bytes after the last tensor (data ends at offset ${header.dataStart + header.dataSize})`);
+      current ??= new TensorBytes(header.tensors[ti]);
+      const take = Math.min(chunk.length, current.size - current.received);
+      current.add(chunk.subarray(0, take));
       chunk = chunk.subarray(take);
-      if (pos === header.dataStart + t.end) finishTensor();
+      if (current.received === current.size) {
+        tensors.set(current.info.name, current.finish(name));
+        current = null;
+        ti++;
+        finishEmpty();
+      }
     }
     opts.onProgress?.({ loaded, total });
   }
   if (!header || !config) throw new Error(`${name}: truncated safetensors file (header incomplete after ${loaded} bytes)`);
-  // Zero-size tensors never receive bytes; finish them (and detect a short file).
-  while (ti < header.tensors.length && header.tensors[ti].begin === header.tensors[ti].end && pos === header.dataStart + header.tensors[ti].end) {
-    if (!raw) startTensor();
-    finishTensor();
-  }
   if (ti < header.tensors.length) {
-    throw new Error(`${name}: truncated safetensors file: tensor '${header.tensors[ti].name}' incomplete (${loaded} bytes read)`);
+    throw new Error(`${name}: truncated safetensors file: tensor ${quoteUntrusted(header.tensors[ti].name)} incomplete (${loaded} bytes read)`);
   }
   return { architecture: config.architecture, config, metadata: header.metadata, tensors };
 }

@@ -19,6 +19,10 @@ export interface ByteSource {
 export { nodeImport } from '../platform/node.ts';
 
 function checkRange(src: { size: number; name: string }, offset: number, length: number): void {
+  // A NaN or fractional offset from a corrupt file must not slip past as an empty or shifted read.
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) {
+    throw new Error(`${src.name}: read of ${length} bytes at offset ${offset}: not a whole-byte range; the file is corrupt`);
+  }
   if (offset < 0 || length < 0 || offset + length > src.size) {
     throw new Error(
       `${src.name}: read of ${length} bytes at offset ${offset} runs past the end (size ${src.size}); the file is truncated or corrupt`,

@@ -8,11 +8,14 @@
  * gets the float32 data, so the importer sees plain f32 weights (MediaPipe's models store all
  * weights this way).
  */
-import { inflateSync } from 'fflate';
 import { f16ToF32 } from './dtype.ts';
+import { firstNonFinite } from './finite.ts';
+import { inflateBounded } from './inflate.ts';
 import { FbTable, FlatBufferReader, TfliteFormatError, type FbTableVector } from './flatbuffer.ts';
 import type { ByteSource } from './source.ts';
-import { crc32, ZipReader } from './zip.ts';
+import { crc32, DEFLATE_MAX_RATIO, ZIP_MAX_INFLATED_BYTES, ZipReader } from './zip.ts';
+import { quoteUntrusted } from '../util/untrusted.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
 
 export { TfliteFormatError } from './flatbuffer.ts';
 
@@ -72,7 +75,7 @@ export function readTflite(bytes: Uint8Array, file = '<tflite>'): TfliteModel {
   const fb = new FlatBufferReader(bytes, file);
   if (bytes.length < 8) fb.fail('header', `file is ${bytes.length} bytes, too short for a .tflite model`);
   const ident = fb.identifier();
-  if (ident !== 'TFL3') fb.fail('header', `file identifier is ${JSON.stringify(ident)}, expected "TFL3" (not a TensorFlow Lite model)`);
+  if (ident !== 'TFL3') fb.fail('header', `file identifier is ${quoteUntrusted(ident)}, expected 'TFL3' (not a TensorFlow Lite model)`);
 
   const model = fb.root('Model');
   const problems: string[] = [];
@@ -117,6 +120,11 @@ export function readTflite(bytes: Uint8Array, file = '<tflite>'): TfliteModel {
   }
 
   return { file, version, description, inputs, outputs, tensors, ops: foldDequantize(fb, ops, tensors), problems };
+}
+
+/** An op name for messages: builtin names as they are, a custom code (any text) escaped. */
+export function opLabel(opcode: string): string {
+  return opcode.startsWith('CUSTOM:') ? `CUSTOM:${quoteUntrusted(opcode.slice(7))}` : opcode;
 }
 
 function readOpcode(t: FbTable): { opcode: string; version: number } {
@@ -180,14 +188,26 @@ const ELEMENT_SIZE: Record<string, number> = {
 };
 const DECODED = new Set(['float32', 'float16', 'int32']);
 
+/** Most dimensions a tensor may have: TFLite's kernels stop at 6; a longer shape is a corrupt vector. */
+export const MAX_TENSOR_RANK = 8;
+
+/**
+ * Most elements a tensor may have: 2^26 float32 values are 256 MiB, the largest buffer WebGPU
+ * guarantees (maxBufferSize). Larger shapes are recorded as problems, so nothing is sized from them.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 26;
+
 function readTensor(t: FbTable, index: number, buffers: BufferTable, problems: string[]): TfliteTensor {
   const fb = t.fb;
+  if (t.vectorLength(0, 'shape', 4, 'int32') > MAX_TENSOR_RANK) {
+    fb.fail(`${t.label}.shape`, `rank ${t.vectorLength(0, 'shape', 4, 'int32')} is more than the ${MAX_TENSOR_RANK} dimensions a tensor may have`);
+  }
   const shape = t.i32s(0, 'shape');
   const typeCode = t.i8(1, 'type');
   const dtype = TENSOR_TYPES[typeCode] ?? `type${typeCode}`;
   const buffer = t.u32(2, 'buffer');
   const name = t.string(3, 'name');
-  const who = `${t.label} '${name}'`;
+  const who = `${t.label} ${quoteUntrusted(name)}`;
   if (TENSOR_TYPES[typeCode] === undefined) problems.push(`${who}: unknown tensor type ${typeCode}`);
 
   // Converters often write an empty QuantizationParameters table; only scales/zero points/details count.
@@ -197,6 +217,10 @@ function readTensor(t: FbTable, index: number, buffers: BufferTable, problems: s
   if (t.bool(5, 'is_variable')) problems.push(`${who}: is a variable (stateful) tensor`);
   if (t.has(6)) problems.push(`${who}: is a sparse tensor`);
 
+  if (shape.some((d) => d < 0)) problems.push(`${who}: shape [${shape}] has a dynamic (negative) dimension; only fixed shapes are supported`);
+  const elements = shape.reduce((a, d) => a * Math.max(d, 0), 1);
+  if (elements > MAX_TENSOR_ELEMENTS) problems.push(`${who}: shape [${shape}] has ${elements} elements, more than the ${MAX_TENSOR_ELEMENTS} supported`);
+
   if (buffer >= buffers.length) fb.fail(`${t.label}.buffer`, `buffer index ${buffer} out of range (${buffers.length} buffers)`);
   const tensor: TfliteTensor = { index, name, shape, dtype, quantized, buffer };
   // Buffer 0 is the empty sentinel that activations point at.
@@ -205,11 +229,14 @@ function readTensor(t: FbTable, index: number, buffers: BufferTable, problems: s
   const size = ELEMENT_SIZE[dtype];
   if (size !== undefined) {
     if (shape.some((d) => d < 0)) fb.fail(who, `constant has a negative dimension in shape [${shape}]`);
-    const need = shape.reduce((a, d) => a * d, 1) * size;
+    const need = elements * size;
     if (need !== raw.length) fb.fail(who, `Buffer[${buffer}] holds ${raw.length} bytes, but shape [${shape}] of ${dtype} needs ${need}`);
   }
-  if (DECODED.has(dtype)) tensor.data = buffers.decode(buffer, dtype, raw);
-  else problems.push(`${who}: constant ${dtype} data is not decoded (only float32, float16 and int32 are)`);
+  if (DECODED.has(dtype)) {
+    tensor.data = buffers.decode(buffer, dtype, raw);
+    const bad = tensor.data instanceof Float32Array ? firstNonFinite(tensor.data) : -1;
+    if (bad >= 0) problems.push(`${who}: constant holds ${tensor.data[bad]} at element ${bad}; weights must be finite`);
+  } else problems.push(`${who}: constant ${dtype} data is not decoded (only float32, float16 and int32 are)`);
   return tensor;
 }
 
@@ -224,9 +251,9 @@ function foldDequantize(fb: FlatBufferReader, ops: TfliteOp[], tensors: TfliteTe
     const dst = tensors[op.outputs[0]];
     if (!src || !dst || src.dtype !== 'float16' || !src.data || dst.dtype !== 'float32' || dst.quantized) return true;
     const where = `Operator[${op.index}] DEQUANTIZE`;
-    if (dst.data) fb.fail(where, `output tensor ${dst.index} '${dst.name}' already holds constant data`);
+    if (dst.data) fb.fail(where, `output tensor ${dst.index} ${quoteUntrusted(dst.name)} already holds constant data`);
     if (src.shape.join() !== dst.shape.join()) {
-      fb.fail(where, `input tensor ${src.index} '${src.name}' has shape [${src.shape}] but output tensor ${dst.index} '${dst.name}' has [${dst.shape}]`);
+      fb.fail(where, `input tensor ${src.index} ${quoteUntrusted(src.name)} has shape [${src.shape}] but output tensor ${dst.index} ${quoteUntrusted(dst.name)} has [${dst.shape}]`);
     }
     dst.data = src.data;
     dst.dequantizedFrom = 'float16';
@@ -309,7 +336,7 @@ const OP_OPTIONS: Record<string, string> = {
 function readOptions(op: FbTable, opcode: string, typeName: string, table: FbTable | undefined, problems: string[]): TfliteOp['options'] {
   const expected = OP_OPTIONS[opcode];
   if (expected && typeName !== 'NONE' && typeName !== expected) {
-    problems.push(`${op.label} ${opcode}: builtin options are ${typeName}, expected ${expected}`);
+    problems.push(`${op.label} ${opLabel(opcode)}: builtin options are ${typeName}, expected ${expected}`);
     return {};
   }
   const spec = OPTION_FIELDS[typeName === 'NONE' ? (expected ?? '') : typeName];
@@ -326,7 +353,7 @@ function readOptions(op: FbTable, opcode: string, typeName: string, table: FbTab
     else if (kind === 'ints') out[name] = table ? table.i32s(id, field) : [];
     else {
       const v = table ? table.i8(id, field, Number(def ?? 0)) : Number(def ?? 0);
-      if (kind[v] === undefined) problems.push(`${op.label} ${opcode}: ${field} value ${v} is not in the schema`);
+      if (kind[v] === undefined) problems.push(`${op.label} ${opLabel(opcode)}: ${field} value ${v} is not in the schema`);
       out[name] = kind[v] ?? `UNKNOWN(${v})`;
     }
   });
@@ -335,11 +362,14 @@ function readOptions(op: FbTable, opcode: string, typeName: string, table: FbTab
 
 // ---- .task bundles ---------------------------------------------------------------------------
 
+/** .task bundles inside .task bundles (MediaPipe nests one level). */
+export const MAX_BUNDLE_DEPTH = 3;
+
 /** .task (zip) or .tflite, decided by content (zip magic PK\x03\x04 vs TFL3): the models inside by entry name. */
 export function readModelBundle(bytes: Uint8Array, file = '<bundle>'): Map<string, TfliteModel> {
   const models = new Map<string, TfliteModel>();
   if (isZip(bytes)) {
-    for (const [name, data] of zipEntries(bytes, file)) addEntry(models, name, data, file, 1);
+    readZipModels(models, bytes, file, '', 1);
   } else if (isTflite(bytes)) {
     models.set(file.replace(/^.*[\\/]/, ''), readTflite(bytes, file));
   } else {
@@ -355,8 +385,16 @@ export async function openModelBundle(source: ByteSource): Promise<Map<string, T
   const models = new Map<string, TfliteModel>();
   try {
     const zip = await ZipReader.open(source);
-    for (const name of zip.entries.keys()) {
-      if (!name.endsWith('/')) addEntry(models, name, await zip.read(name), source.name, 1);
+    for (const [name, entry] of zip.entries) {
+      if (name.endsWith('/')) continue;
+      const label = `${source.name}/${entryLabel(name)}`;
+      if (!modelByName(name)) {
+        // Read only as much as tells what it is: metadata entries are never inflated whole.
+        const { offset, length } = await zip.dataRange(entry);
+        const raw = await source.read(offset, Math.min(length, 4096));
+        if (!isModel(sniff(raw, entry.method))) continue;
+      }
+      addEntry(models, name, await zip.read(name), source.name, 1);
     }
   } catch (e) {
     // ZipReader's errors already name the file and the entry; keep one error type for callers.
@@ -368,24 +406,82 @@ export async function openModelBundle(source: ByteSource): Promise<Map<string, T
 
 const isZip = (b: Uint8Array) => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 const isTflite = (b: Uint8Array) => b.length >= 8 && b[4] === 0x54 && b[5] === 0x46 && b[6] === 0x4c && b[7] === 0x33;
+const isModel = (b: Uint8Array) => isTflite(b) || isZip(b);
+const modelByName = (name: string) => /\.(tflite|task)$/i.test(name);
 
-/** One bundle entry: a .tflite is read, a nested .task (MediaPipe nests them) is opened, anything else (metadata) skipped. */
-function addEntry(models: Map<string, TfliteModel>, name: string, data: Uint8Array, file: string, depth: number): void {
-  const label = `${file}/${name}`;
-  if (name.toLowerCase().endsWith('.tflite') || isTflite(data)) {
-    models.set(name, readTflite(data, label));
-  } else if (isZip(data)) {
-    if (depth >= 3) throw new TfliteFormatError(`${label}: .task bundles nested more than 3 deep`);
-    for (const [inner, d] of zipEntries(data, label)) addEntry(models, `${name}/${inner}`, d, file, depth + 1);
+/** An entry name for messages: as it is when plain, escaped and quoted otherwise. */
+function entryLabel(name: string): string {
+  return /^[\w./ +-]{1,120}$/.test(name) ? name : quoteUntrusted(name);
+}
+
+/** The first 8 bytes an entry holds (stored or deflated), to tell a model from metadata. */
+function sniff(raw: Uint8Array, method: number): Uint8Array {
+  if (method === 0) return raw.subarray(0, 8);
+  if (method !== 8) return new Uint8Array(0);
+  try {
+    return inflateBounded(raw, 8, false);
+  } catch {
+    return new Uint8Array(0); // unreadable, and not named like a model: skipped as metadata would be
   }
 }
 
+/** One bundle entry: a .tflite is read, a nested .task (MediaPipe nests them) is opened. */
+function addEntry(models: Map<string, TfliteModel>, name: string, data: Uint8Array, file: string, depth: number): void {
+  const label = `${file}/${entryLabel(name)}`;
+  if (name.toLowerCase().endsWith('.tflite') || isTflite(data)) {
+    models.set(name, readTflite(data, label));
+  } else if (isZip(data)) {
+    if (depth >= MAX_BUNDLE_DEPTH) throw new TfliteFormatError(`${label}: .task bundles nested more than ${MAX_BUNDLE_DEPTH} deep`);
+    readZipModels(models, data, file, `${name}/`, depth + 1);
+  }
+}
+
+/** The model entries of a zip held in memory; other entries are sniffed, never inflated whole. */
+function readZipModels(models: Map<string, TfliteModel>, bytes: Uint8Array, file: string, prefix: string, depth: number): void {
+  const zipLabel = prefix ? `${file}/${entryLabel(prefix.slice(0, -1))}` : file;
+  for (const e of zipDirectory(bytes, zipLabel)) {
+    if (!modelByName(e.name) && !isModel(sniff(e.raw, e.method))) continue;
+    addEntry(models, prefix + e.name, entryData(e, zipLabel), file, depth);
+  }
+}
+
+interface MemZipEntry {
+  name: string;
+  method: number;
+  crc: number;
+  size: number;
+  raw: Uint8Array;
+}
+
+/** An entry's bytes: inflated to exactly its declared size (capped), CRC-checked. */
+function entryData(e: MemZipEntry, file: string): Uint8Array {
+  const fail = (msg: string): never => {
+    throw new TfliteFormatError(`${file}: zip: entry ${quoteUntrusted(e.name)}: ${msg}`);
+  };
+  let data = e.raw;
+  if (e.method === 8) {
+    // The same limits as ZipReader: nothing is allocated for a size DEFLATE cannot give or over the cap.
+    if (e.size > DEFLATE_MAX_RATIO * e.raw.length) fail(`declares ${e.size} bytes from ${e.raw.length} compressed, more than DEFLATE can produce`);
+    if (e.size > ZIP_MAX_INFLATED_BYTES) fail(`would inflate to ${e.size} bytes, over the limit of ${ZIP_MAX_INFLATED_BYTES}`);
+    try {
+      data = inflateBounded(e.raw, e.size);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  } else if (e.method !== 0) {
+    fail(`unsupported compression method ${e.method}`);
+  }
+  if (data.length !== e.size) fail(`holds ${data.length} bytes, the directory says ${e.size}`);
+  if (crc32(data) !== e.crc) fail('CRC-32 mismatch (corrupt data)');
+  return data;
+}
+
 /**
- * The entries of a zip held in memory (stored or deflated), each bounds- and CRC-checked. Why not
- * ZipReader: it is asynchronous (it reads a ByteSource piece by piece) and readModelBundle is not;
- * why not fflate's unzipSync: it trusts the sizes in the headers.
+ * The entries of a zip held in memory, bounds-checked, data not yet inflated. Why not ZipReader:
+ * it is asynchronous (it reads a ByteSource piece by piece) and readModelBundle is not; why not
+ * fflate's unzipSync: it trusts the sizes in the headers.
  */
-function zipEntries(bytes: Uint8Array, file: string): Map<string, Uint8Array> {
+function zipDirectory(bytes: Uint8Array, file: string): MemZipEntry[] {
   const fail = (msg: string): never => {
     throw new TfliteFormatError(`${file}: zip: ${msg}`);
   };
@@ -404,7 +500,7 @@ function zipEntries(bytes: Uint8Array, file: string): Map<string, Uint8Array> {
   const cdOffset = v.getUint32(eocd + 16, true);
   if (count === 0xffff || cdOffset === 0xffffffff) fail('zip64 archives are not supported here (use openModelBundle)');
   if (cdOffset + cdSize > eocd) fail(`central directory (${cdSize} bytes at byte ${cdOffset}) overlaps the end record at byte ${eocd}`);
-  const out = new Map<string, Uint8Array>();
+  const out: MemZipEntry[] = [];
   const end = cdOffset + cdSize;
   let p = cdOffset;
   for (let i = 0; i < count; i++) {
@@ -412,13 +508,10 @@ function zipEntries(bytes: Uint8Array, file: string): Map<string, Uint8Array> {
     const nameLen = v.getUint16(p + 28, true);
     const next = p + 46 + nameLen + v.getUint16(p + 30, true) + v.getUint16(p + 32, true);
     if (next > end) fail(`central directory entry ${i} runs past the directory's end`);
-    let name = '';
-    try {
-      name = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(p + 46, p + 46 + nameLen));
-    } catch {
-      fail(`central directory entry ${i} has a name that is not UTF-8`);
-    }
-    const entry = (msg: string) => fail(`entry '${name}': ${msg}`);
+    const decoded = decodeUtf8(bytes.subarray(p + 46, p + 46 + nameLen));
+    if (!decoded.ok) fail(`central directory entry ${i} has a name that is not UTF-8 (bad byte at ${p + 46 + decoded.offset})`);
+    const name = decoded.ok ? decoded.text : '';
+    const entry = (msg: string) => fail(`entry ${quoteUntrusted(name)}: ${msg}`);
     const flags = v.getUint16(p + 8, true);
     const method = v.getUint16(p + 10, true);
     const crc = v.getUint32(p + 16, true);
@@ -431,22 +524,7 @@ function zipEntries(bytes: Uint8Array, file: string): Map<string, Uint8Array> {
     if (local + 30 > n || v.getUint32(local, true) !== 0x04034b50) entry(`no local header at byte ${local}`);
     const start = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
     if (start + csize > n) entry(`${csize} bytes at byte ${start} run past the end of the file (${n} bytes)`);
-    const raw = bytes.subarray(start, start + csize);
-    let data: Uint8Array = raw;
-    if (method === 8) {
-      // DEFLATE expands at most ~1032:1; a larger claimed size is a lie, so allocate nothing for it.
-      if (size > 1032 * csize + 64) entry(`claims ${size} bytes from ${csize} compressed`);
-      try {
-        data = inflateSync(raw, { out: new Uint8Array(size) });
-      } catch (e) {
-        entry(`bad DEFLATE data (${(e as Error).message})`);
-      }
-    } else if (method !== 0) {
-      entry(`unsupported compression method ${method}`);
-    }
-    if (data.length !== size) entry(`holds ${data.length} bytes, the directory says ${size}`);
-    if (crc32(data) !== crc) entry('CRC-32 mismatch (corrupt data)');
-    out.set(name, data);
+    out.push({ name, method, crc, size, raw: bytes.subarray(start, start + csize) });
   }
   return out;
 }

@@ -7,7 +7,7 @@
  * offset, one at a time. fflate is still used to inflate DEFLATE entries (a re-zipped checkpoint).
  * Zip64 is handled because torch writes it for archives past 4 GiB.
  */
-import { Inflate } from 'fflate';
+import { inflateBounded } from './inflate.ts';
 import type { ByteSource } from './source.ts';
 import { quoteUntrusted } from '../util/untrusted.ts';
 
@@ -20,8 +20,6 @@ import { quoteUntrusted } from '../util/untrusted.ts';
 export const ZIP_MAX_INFLATED_BYTES = 256 << 20;
 /** DEFLATE cannot expand by more than this (a 258-byte match per two bits): a larger declared size is a lie. */
 export const DEFLATE_MAX_RATIO = 1032;
-/** Compressed bytes inflated per step, so output past the declared size is caught within about 16 MiB. */
-const INFLATE_STEP = 16 << 10;
 
 export interface ZipEntry {
   name: string;
@@ -182,24 +180,10 @@ export class ZipReader {
 
   /** Inflates into a buffer of the declared size, a step at a time, refusing any byte beyond it. */
   private inflate(raw: Uint8Array, entry: ZipEntry): Uint8Array {
-    const label = quoteUntrusted(entry.name);
-    const out = new Uint8Array(entry.size);
-    let n = 0;
-    let over = false;
-    const inf = new Inflate((chunk) => {
-      if (n + chunk.length > out.length) over = true;
-      else out.set(chunk, n);
-      n += chunk.length;
-    });
     try {
-      for (let i = 0; !over && (i < raw.length || i === 0); i += INFLATE_STEP) {
-        inf.push(raw.subarray(i, i + INFLATE_STEP), i + INFLATE_STEP >= raw.length);
-      }
+      return inflateBounded(raw, entry.size);
     } catch (e) {
-      this.fail(`entry ${label}: invalid DEFLATE data (${quoteUntrusted((e as Error).message, 40)})`);
+      return this.fail(`entry ${quoteUntrusted(entry.name)} ${(e as Error).message}`);
     }
-    if (over) this.fail(`entry ${label} inflates past its declared ${entry.size} bytes`);
-    if (n !== entry.size) this.fail(`entry ${label} inflates to ${n} bytes, expected ${entry.size}`);
-    return out;
   }
 }

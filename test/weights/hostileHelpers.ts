@@ -2,15 +2,21 @@
 import { expect } from 'vitest';
 
 /** JavaScript's own messages: none may reach a user. */
-const JS_INTERNALS = /Maximum call stack|Cannot read propert|Invalid typed array|Invalid array length|Invalid string length|is not a function|is not iterable|undefined|out of bounds|outside the bounds/;
+const JS_INTERNALS =
+  /Maximum call stack|Cannot read propert|Invalid typed array|Invalid array length|Invalid string length|Array buffer allocation|is not a function|is not iterable|undefined|out of bounds|outside the bounds|encoded data was not valid|" is not valid JSON|Unexpected token|Unexpected end of JSON|RangeError|TypeError/;
+
+/** A line a user may see: no JS internals, no control characters, short. */
+export function expectCleanMessage(msg: string): void {
+  expect(msg, msg.slice(0, 300)).not.toMatch(JS_INTERNALS);
+  expect(msg).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  expect(msg.length, msg.slice(0, 300)).toBeLessThan(400);
+}
 
 /** The error is one clean line naming `file`: no JS internals, no control characters, short. */
 export function expectCleanError(e: unknown, file: string | RegExp): Error {
   expect(e).toBeInstanceOf(Error);
   const msg = (e as Error).message;
-  expect(msg, msg.slice(0, 300)).not.toMatch(JS_INTERNALS);
-  expect(msg).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
-  expect(msg.length, msg.slice(0, 300)).toBeLessThan(400);
+  expectCleanMessage(msg);
   if (typeof file === 'string') expect(msg).toContain(file);
   else expect(msg).toMatch(file);
   return e as Error;

@@ -92,10 +92,11 @@ describe('validation names the first bad key', () => {
   });
   it('an unsupported format version', async () => {
     const b = writeSafetensors([...ref.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })), { ...ref.metadata, format_version: '99' });
-    await expect(loadWeights(b)).rejects.toThrow(/weight format version 99 is not supported/);
+    await expect(loadWeights(b)).rejects.toThrow(/weight format version '99' is not supported/);
   });
   it('a truncated file', async () => {
-    await expect(loadWeights(bytes.subarray(0, bytes.length - 10))).rejects.toThrow(/truncated safetensors file: tensor '.*' incomplete/);
+    // Size known: refused from the header, before any tensor is read.
+    await expect(loadWeights(bytes.subarray(0, bytes.length - 10))).rejects.toThrow(/^<buffer>: truncated safetensors file: the header declares \d+ data bytes from offset \d+, the file has \d+$/);
     await expect(loadWeights(bytes.subarray(0, 100))).rejects.toThrow(/truncated safetensors file/);
   });
   it('not a safetensors file', async () => {

@@ -290,7 +290,7 @@ describe('hostile files', () => {
   it('wrong identifier, corrupted root and vtable offsets, huge vector lengths', () => {
     const id = copy();
     id.set([0x58, 0x58, 0x58, 0x58], 4);
-    expect(formatError(() => readTflite(id, FILE), FILE).message).toBe(`${FILE}: header: file identifier is "XXXX", expected "TFL3" (not a TensorFlow Lite model)`);
+    expect(formatError(() => readTflite(id, FILE), FILE).message).toBe(`${FILE}: header: file identifier is 'XXXX', expected 'TFL3' (not a TensorFlow Lite model)`);
 
     const root = copy();
     dv(root).setUint32(0, 0xfffffff0, true);
