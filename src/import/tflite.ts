@@ -54,7 +54,13 @@ export function importTflite(model: TfliteModel, o: ImportOptions = {}): Importe
   assertSupported(model);
   const batch = o.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new ShapeError(`${model.file}: batch ${batch} must be an integer in [1, 4096]`);
-  return new Lowering(model, batch, o.graph ?? new Graph(), o.inputs ?? {}).run();
+  try {
+    return new Lowering(model, batch, o.graph ?? new Graph(), o.inputs ?? {}).run();
+  } catch (e) {
+    // A kernel's shape rule refusing a layer: the model is at fault, so the message names its file.
+    if (e instanceof ShapeError && !e.message.startsWith(model.file)) throw new UnsupportedModelError(`${model.file}: cannot run on the engine: ${e.message}`);
+    throw e;
+  }
 }
 
 /** A constant's values for a message: short lists in full, long ones by their length. */

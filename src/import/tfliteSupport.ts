@@ -33,6 +33,8 @@ const ARITY: Record<(typeof SUPPORTED_OPS)[number], [number, number]> = {
 
 /** Problems listed in one error message at most (`hiu inspect` lists them all). */
 export const MAX_LISTED_PROBLEMS = 20;
+/** ... and at most this many characters of them, so the refusal stays one readable line. */
+export const MAX_PROBLEMS_CHARS = 360;
 
 function arityProblem(op: TfliteOp, where: string): string | undefined {
   const [need, optional] = ARITY[op.opcode as (typeof SUPPORTED_OPS)[number]];
@@ -85,6 +87,9 @@ export function tfliteProblems(m: TfliteModel): string[] {
 export function assertSupported(m: TfliteModel): void {
   const p = tfliteProblems(m);
   if (!p.length) return;
-  const more = p.length > MAX_LISTED_PROBLEMS ? `; and ${p.length - MAX_LISTED_PROBLEMS} more (hiu inspect lists them all)` : '';
-  throw new UnsupportedModelError(`${m.file}: cannot run on the engine: ${p.slice(0, MAX_LISTED_PROBLEMS).join('; ')}${more}`);
+  // As many problems as fit in MAX_PROBLEMS_CHARS (at least one, at most MAX_LISTED_PROBLEMS).
+  let shown = 1;
+  for (let chars = p[0].length; shown < Math.min(p.length, MAX_LISTED_PROBLEMS) && chars + p[shown].length <= MAX_PROBLEMS_CHARS; shown++) chars += p[shown].length + 2;
+  const more = p.length > shown ? `; and ${p.length - shown} more (hiu inspect lists them all)` : '';
+  throw new UnsupportedModelError(`${m.file}: cannot run on the engine: ${p.slice(0, shown).join('; ')}${more}`);
 }

@@ -369,6 +369,7 @@ export function parseNpyAny(bytes: Uint8Array, what: string): NdArray | { text: 
   const u = /^([<>|=]?)U(\d+)$/.exec(h.descr); // a small unicode string (e.g. a sparse 'format')
   if (u) {
     if (h.count !== 1) throw new Error(`${what}: a text array of shape [${h.shape}], expected one string`);
+    if (body.length < 4 * Number(u[2])) throw new Error(`${what}: text of ${u[2]} characters needs ${4 * Number(u[2])} bytes, the file holds ${body.length}`);
     let text = '';
     for (let i = 0; i < Number(u[2]); i++) {
       const c = new DataView(body.buffer, body.byteOffset + 4 * i, 4).getUint32(0, u[1] !== '>');
