@@ -5,26 +5,30 @@
                                                                        # a longer run elsewhere (not committed)
 
 The property test test/model/hiuConfigs.cases.ts (both runtimes, no PyTorch) runs the engine on
-every folder it finds listed in `index.json` and compares each output with these goldens.
+folders 00..11 (and checks that `index.json` lists exactly those: change both together) and
+compares each output with these goldens.
 
 What the page (shared/docs/hiu-dmtl-network.md) leaves free, and so what is drawn: the number of
 stacks (>= 1), both stem widths, the 4 encoder stage widths and block counts (>= 1 each), min_plane
 (so a bottleneck's mid is max(in // 4, min_plane)), the decoder width, the TAM width, the
-regressor's stage widths, block counts and the 3 hidden MLP widths, and the input size (a multiple
-of 32). Fixed by the page's meaning: heads 21 / 63 / 1 and 61 regressor outputs. Widths are drawn
-small (1..11) and often equal to their input on purpose, so that identity shortcuts (stride 1,
-in == out) and AvgPool + BN shortcuts (stride 2, in == out) occur on widths that are not multiples
-of 4, including on the stack input [F0, T] (stem width + decoder width) of later stacks and of the
+regressor's stage widths, block counts and the 3 hidden MLP widths. Fixed by the page's meaning:
+heads 21 / 63 / 1 and 61 regressor outputs. The input is 32 x 32, the smallest the 5 halvings
+allow (other sizes are covered by hiu-small's 64 and 96). Widths are drawn small (at most 11) and
+often equal to their input on purpose, so that identity shortcuts (stride 1, in == out) and
+AvgPool + BN shortcuts (stride 2, in == out) occur on widths that are not multiples of 4,
+including on the stack input [F0, T] (stem width + decoder width) of later stacks and of the
 regressor. The first configurations are fixed cases named in issue #12; the rest are seeded draws.
 
-Per folder NN/: `model.pth` (random weights AND random BatchNorm statistics, eval mode; zip and legacy
-serialisations alternate; all tensors are views into one storage per dtype, see `packed`), `config.json` (the constructor arguments), `input.npy`
-(1 x 3 x S x S uint8 BGR; the network sees x / 127.5 - 1) and the last stack's outputs `heatmaps|pof|mask|coeffs.npy` plus
-`keypoints2d.npy` (21 x (row, col, max)). Everything is seeded: two runs write the same values
-(zip checkpoints byte for byte; legacy ones differ only in storage names).
+Per folder NN/: `model.pth` (random weights AND random BatchNorm statistics, eval mode; zip and
+legacy serialisations alternate; all tensors are views into one storage per dtype, see `packed`),
+`config.json` (the constructor arguments), `input.npy` (1 x 3 x S x S uint8 BGR; the network sees
+x / 127.5 - 1) and the last stack's outputs `heatmaps|pof|mask|coeffs.npy` plus `keypoints2d.npy`
+(21 x (row, col, max)). Everything is seeded: two runs write the same values (zip checkpoints
+byte for byte; legacy ones differ only in storage names). The folder is about 1.6 MB, mostly the
+per-tensor records of ~550 tiny tensors per checkpoint.
 After regenerating, run the property test in both runtimes:
 
-    VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npx vitest run test/kernels/node.test.ts -t 'random config'
+    VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npx vitest run test/kernels/node.test.ts -t 'random HIU-DMTL'
     npx vitest run test/kernels/chromium.test.ts
 """
 import argparse
@@ -132,7 +136,14 @@ def main():
     a = ap.parse_args()
     rng = random.Random(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
-    shutil.rmtree(a.out, ignore_errors=True)
+    # Remove only what an earlier run wrote (NN/ folders, index.json), never anything else in --out.
+    if os.path.isdir(a.out):
+        for e in os.listdir(a.out):
+            path = os.path.join(a.out, e)
+            if e == 'index.json':
+                os.remove(path)
+            elif len(e) == 2 and e.isdigit() and os.path.isdir(path):
+                shutil.rmtree(path)
     cfgs = FIXED[:a.count] + [draw(rng) for _ in range(max(0, a.count - len(FIXED)))]
     names = []
     for i, cfg in enumerate(cfgs):
