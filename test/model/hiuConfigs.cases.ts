@@ -17,15 +17,18 @@ const TOL = 1e-4;
 
 const text = async (path: string) => new TextDecoder().decode(await readFixture(path));
 
-async function npy(name: string, file: string): Promise<Float32Array> {
-  const a = readNpy(await readFixture(`${DIR}/${name}/${file}.npy`), file);
+async function npy(folder: string, file: string): Promise<Float32Array> {
+  const a = readNpy(await readFixture(`${folder}/${file}.npy`), file);
   return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>);
 }
 
-/** Runs folder `name` of hiu-configs on `engine` and compares every output; throws listing what differs. */
-export async function runHiuConfig(engine: Engine, name: string): Promise<void> {
-  const cfg = JSON.parse(await text(`${DIR}/${name}/config.json`)) as { input_size: number };
-  const file = `${DIR}/${name}/model.pth`;
+/**
+ * Runs one generated folder (a fixture path, e.g. `hiu-configs/00`) on `engine` and compares every
+ * output with its goldens; throws listing what differs. tools/reference/check_configs.ts reuses it.
+ */
+export async function runHiuConfig(engine: Engine, folder: string): Promise<void> {
+  const cfg = JSON.parse(await text(`${folder}/config.json`)) as { input_size: number };
+  const file = `${folder}/model.pth`;
   const { bytes } = await convertCheckpointBytes(await readFixture(file), file, { inputSize: cfg.input_size });
   const w = await loadWeights(bytes, { architecture: 'hiu-dmtl' });
   const g = new Graph();
@@ -33,7 +36,7 @@ export async function runHiuConfig(engine: Engine, name: string): Promise<void> 
   const exe = await engine.compile(g);
   try {
     // The input is 8-bit BGR; the network sees x / 127.5 - 1, as the reference computed it.
-    exe.writeNCHW(net.input, (await npy(name, 'input')).map((v) => v / 127.5 - 1));
+    exe.writeNCHW(net.input, (await npy(folder, 'input')).map((v) => v / 127.5 - 1));
     for (const t of g.outputs) exe.fill(t, NaN);
     await exe.run();
     const errors: string[] = [];
@@ -42,13 +45,13 @@ export async function runHiuConfig(engine: Engine, name: string): Promise<void> 
       const e = relL2(got, ref);
       if (!(e <= TOL)) errors.push(`${label}: relative L2 error ${e.toExponential(2)} > ${TOL}`);
     };
-    await check('heatmaps', net.last.heatmaps, await npy(name, 'heatmaps'));
-    await check('pof', net.last.pof, await npy(name, 'pof'));
-    const logits = await npy(name, 'mask');
+    await check('heatmaps', net.last.heatmaps, await npy(folder, 'heatmaps'));
+    await check('pof', net.last.pof, await npy(folder, 'pof'));
+    const logits = await npy(folder, 'mask');
     await check('mask logit', net.last.maskLogit, logits);
     await check('mask probability', net.last.maskProb, logits.map((x) => 1 / (1 + Math.exp(-x))));
-    await check('coeffs', net.coeffs!, await npy(name, 'coeffs'));
-    await check('keypoints', net.last.keypoints, await npy(name, 'keypoints2d'), true);
+    await check('coeffs', net.coeffs!, await npy(folder, 'coeffs'));
+    await check('keypoints', net.last.keypoints, await npy(folder, 'keypoints2d'), true);
     if (errors.length) throw new Error(`${file} (${JSON.stringify(cfg)}): ${errors.join('; ')}`);
   } finally {
     engine.release(exe);
@@ -65,6 +68,6 @@ export const hiuConfigCases: KernelCase[] = [
   },
   ...NAMES.map((name) => ({
     name: `model: random HIU-DMTL config ${name} matches PyTorch (rel L2 <= ${TOL})`,
-    run: (e: Engine) => runHiuConfig(e, name),
+    run: (e: Engine) => runHiuConfig(e, `${DIR}/${name}`),
   })),
 ];
