@@ -15,7 +15,7 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
 import { avgPool2d, conv2d, denseChain, globalAvgPool, heatmapKeypoints, sigmoid, taskAttention, type DenseLayer } from '../kernels/index.ts';
 import { encoderPlan, hiuStackInput, type BottleneckSpec, type HiuConfig } from '../weights/config.ts';
-import { insertZeroInputs, padOutputs, padVec, Params, poolConvWeight, type TensorLookup } from './params.ts';
+import { identityWeight, insertZeroInputs, padOutputs, padVec, Params, poolConvWeight, type TensorLookup } from './params.ts';
 
 export interface HiuBuildOptions {
   batch?: number;
@@ -161,8 +161,9 @@ function bottleneck(g: Graph, P: Params, s: BottleneckSpec, x: Tensor, stemChann
   let res: Tensor;
   switch (s.shortcut) {
     case 'identity':
-      if (extra) throw new ShapeError(`${p}: an identity shortcut on a stem width (${stemChannels}) that is not a multiple of 4 is not supported`);
-      res = x;
+      // On the padded stack input the output has no pad lanes, so a 1x1 conv picks the real channels
+      // (exact: one weight 1, the rest 0). Only when the stem width is not a multiple of 4.
+      res = extra ? conv2d(g, 'shortcut', x, { weight: widen(identityWeight(s.cin), s.cin), outChannels: s.cin, kernel: 1 }) : x;
       break;
     case 'conv':
       res = conv2d(g, 'shortcut', x, {

@@ -56,6 +56,13 @@ export function poolConvWeight(w: Float32Array, cout: number, cin: number, s: nu
   return out;
 }
 
+/** 1x1 conv weights [c, c, 1, 1] that copy their input (an identity shortcut made explicit). */
+export function identityWeight(c: number): Float32Array {
+  const out = new Float32Array(c * c);
+  for (let i = 0; i < c; i++) out[i * c + i] = 1;
+  return out;
+}
+
 /** Inserts `count` zero input channels at `at` (a tensor padded so a concat lands on a vec4 boundary). */
 export function insertZeroInputs(w: Float32Array, cout: number, cin: number, kk: number, at: number, count: number): Float32Array {
   if (count === 0) return w;
