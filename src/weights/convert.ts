@@ -140,7 +140,7 @@ function checkFinite(data: Float32Array, name: string, file: string): void {
     if (data[i] - data[i] !== 0) (bad++, first < 0 && (first = i));
   }
   if (bad) {
-    throw new WeightsMismatchError(`${file}: tensor ${quoteUntrusted(name)} has ${bad} non-finite values (first: ${data[first]} at index ${first}); refused unless non-finite weights are allowed explicitly`);
+    throw new WeightsMismatchError(`${file}: tensor ${quoteUntrusted(name)} has ${bad} non-finite values (first: ${data[first]} at index ${first}); refused unless allowed (allowNonFinite, hiu convert --allow-non-finite)`);
   }
 }
 

@@ -59,6 +59,18 @@ describe('hiu convert on hostile files (end to end)', () => {
     expect(r.stderr).toMatch(/hiu convert: error: unsafe pickle global 'os\.system\\x0d\\x1b\[2K wrote out\.safetensors/);
     expect(listDir(dir)).toEqual(['evil.pth']);
   });
+  it('a NaN weight: refused with one line, converted with --allow-non-finite', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'nan.pth');
+    writeFileSync(input, await withValue('stem.0.0.weight', NaN));
+    const refused = hiu('convert', input, '-o', join(dir, 'out.safetensors'));
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/(^|\n)hiu convert: error: .*nan\.pth: tensor 'stem\.0\.0\.weight' has 1 non-finite values .*--allow-non-finite\)\n$/);
+    expect(listDir(dir)).toEqual(['nan.pth']);
+    const allowed = hiu('convert', input, '-o', join(dir, 'out.safetensors'), '--allow-non-finite');
+    expect(allowed.status, allowed.stderr).toBe(0);
+    expect(listDir(dir).sort()).toEqual(['nan.pth', 'out.safetensors']);
+  });
   it('a memo-doubled key fails at once with one line', () => {
     const dir = tempDir();
     const input = join(dir, 'bomb.pth');

@@ -14,6 +14,8 @@ import { TempOutput } from './paths.ts';
 export interface ConvertFileOptions {
   dtype?: 'f32' | 'f16';
   inputSize?: number;
+  /** Convert NaN/Inf weights (and f16 overflow) instead of refusing them. */
+  allowNonFinite?: boolean;
   onProgress?: (phase: 'hash' | 'convert', done: number, total: number) => void;
   onWarning?: (message: string) => void;
 }
@@ -46,6 +48,7 @@ export async function convertFile(input: string, output: string, opts: ConvertFi
     }, {
       dtype: opts.dtype,
       inputSize: opts.inputSize,
+      allowNonFinite: opts.allowNonFinite,
       sourceSha256: sha,
       sourceName: basename(input),
       onProgress: (d, t) => opts.onProgress?.('convert', d, t),

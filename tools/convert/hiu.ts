@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 /**
  * `hiu` command line: subcommand dispatch. Others add subcommands to COMMANDS (e.g. convert-mano, infer).
- *   hiu convert <checkpoint.pth> -o <out.safetensors> [--dtype f16] [--input-size 256]
+ *   hiu convert <checkpoint.pth> -o <out.safetensors> [--dtype f16] [--input-size 256] [--allow-non-finite]
  *   hiu convert-mano <MANO_RIGHT.pkl|file.npz> -o <out.safetensors> [--side left|right]
  *   hiu infer --weights W --mano M --input <image|.npy> --out DIR [--right]
  *   hiu profile --weights W [--mano M] [--runs N] [--trace out.json] [--input-size S]
@@ -23,11 +23,19 @@ export type Command = { summary: string; run: (args: string[]) => Promise<number
 class UsageError extends Error {}
 
 /** Tiny option parser: positional args plus `--name value` / `-o value` flags. */
-export function parseArgs(args: string[], valueFlags: Record<string, string>): { positional: string[]; flags: Map<string, string> } {
+export function parseArgs(
+  args: string[],
+  valueFlags: Record<string, string>,
+  switches: Record<string, string> = {},
+): { positional: string[]; flags: Map<string, string> } {
   const positional: string[] = [];
   const flags = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    if (Object.hasOwn(switches, a)) {
+      flags.set(switches[a], 'true');
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = a.startsWith('-') ? valueFlags[eq > 0 ? a.slice(0, eq) : a] : undefined;
     if (a.startsWith('-') && !name) throw new UsageError(`unknown option ${a}`);
@@ -58,10 +66,10 @@ export function progressBar(label: string): (done: number, total: number) => voi
   };
 }
 
-const CONVERT_USAGE = 'usage: hiu convert <checkpoint.pth> -o <out.safetensors> [--dtype f32|f16] [--input-size N]';
+const CONVERT_USAGE = 'usage: hiu convert <checkpoint.pth> -o <out.safetensors> [--dtype f32|f16] [--input-size N] [--allow-non-finite]';
 
 async function runConvert(args: string[]): Promise<number> {
-  const { positional, flags } = parseArgs(args, { '-o': 'out', '--out': 'out', '--output': 'out', '--dtype': 'dtype', '--input-size': 'inputSize' });
+  const { positional, flags } = parseArgs(args, { '-o': 'out', '--out': 'out', '--output': 'out', '--dtype': 'dtype', '--input-size': 'inputSize' }, { '--allow-non-finite': 'allowNonFinite' });
   if (positional.length !== 1 || !flags.get('out')) throw new UsageError(CONVERT_USAGE);
   const dtype = flags.get('dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, not ${dtype}`);
@@ -78,6 +86,7 @@ async function runConvert(args: string[]): Promise<number> {
   const result = await convertFile(input, out, {
     dtype,
     inputSize,
+    allowNonFinite: flags.has('allowNonFinite'),
     onProgress: (phase, d, t) => bars[phase](d, t),
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
