@@ -61,6 +61,13 @@ export interface Hand {
   raw?: HandKeypoint[];
   /** HIU-DMTL only: everything the network gives (heat maps, mask, POF, MANO coefficients...). */
   hiu?: HandEstimate;
+  /**
+   * Null when every number of this hand is finite. Otherwise the hand is garbage (weights or an
+   * input that overflow float32): this names the outputs holding NaN or infinity. Such a hand is
+   * returned, not thrown, so that it can be looked at; do not use its numbers. Checked on values
+   * already read back (no extra GPU work).
+   */
+  nonFinite: string | null;
 }
 
 export interface EstimateHandsOptions {

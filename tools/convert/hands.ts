@@ -13,6 +13,7 @@ import { defaultModelUrls } from '../../src/api/packageFiles.ts';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './hiu.ts';
 import { decodeImage } from './infer.ts';
+import { nonFiniteReport } from '../../src/util/finite.ts';
 
 export const HANDS_USAGE = 'usage: hiu hands IMAGE.jpg|IMAGE.png ... [--model full|lite] [--json OUT.json] [--num-hands N]';
 
@@ -46,6 +47,7 @@ export async function runHands(argv: string[]): Promise<number> {
   const models = { palm: read(urls.palm), landmark: read(urls.landmark) };
   const engine = await Engine.create();
   const results: { image: string; width: number; height: number; hands: ReturnType<typeof handJson>[] }[] = [];
+  const notFinite: string[] = [];
   try {
     const lm = HandLandmarker.create(engine, models, { numHands });
     for (const { path, img } of images) {
@@ -61,6 +63,10 @@ export async function runHands(argv: string[]): Promise<number> {
         }
       }
       results.push({ image: path, width: img.width, height: img.height, hands: hands.map(handJson) });
+      for (const [i, h] of hands.entries()) {
+        const bad = nonFiniteReport({ keypoints: h.keypoints.flatMap((p) => [p.x, p.y, p.z]), world: h.world.flatMap((p) => [p.x, p.y, p.z]) });
+        if (bad) notFinite.push(`${path} hand ${i}: ${bad}`);
+      }
     }
     await lm.dispose();
   } finally {
@@ -75,7 +81,8 @@ export async function runHands(argv: string[]): Promise<number> {
       rmSync(tmp, { force: true });
     }
   }
-  return 0;
+  for (const line of notFinite) process.stderr.write(`hiu hands: not usable: ${line}\n`);
+  return notFinite.length ? 1 : 0;
 }
 
 function handJson(h: LandmarkedHand) {
