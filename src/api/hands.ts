@@ -90,7 +90,15 @@ export interface HandTimings {
   total: number;
 }
 
-/** The interface both families share. */
+/**
+ * The interface both families share.
+ *
+ * Device loss (driver reset, `device.destroy()`, a GPU process crash): every call then rejects
+ * with DeviceLostError ("... create a new estimator with createHandEstimator()"), including
+ * calls already queued; results computed while the device died are never returned. Recover by
+ * calling dispose() (it still resolves) and creating a new estimator, which requests a new
+ * device (if you passed your own `device`, pass a new one).
+ */
 export interface HandsEstimator {
   readonly family: 'mediapipe' | 'hiu-dmtl';
   readonly device: GPUDevice;
