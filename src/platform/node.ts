@@ -29,10 +29,10 @@ export function nodeImport<T>(specifier: string): Promise<T> {
 
 /**
  * Dawn's GPU object; its globals (GPUBufferUsage, ...) are installed on globalThis. One per
- * process, made on first use and kept: each `create()` is a new Dawn instance (Vulkan instance,
- * driver state) that is never given back to the system, so an instance per engine grew a
- * process by tens of megabytes per create/dispose cycle. Held here, it also outlives every
- * device made from it (Dawn crashes when an instance is collected under a live device).
+ * process, made on first use and kept: each `create()` is a new Dawn instance (a Vulkan
+ * instance and driver state) whose memory is not all given back, so repeated engines share one
+ * instead of stacking them. Held here, it also outlives every device made from it (Dawn
+ * crashes when an instance is collected under a live device).
  */
 export function loadDawn(): Promise<GPU> {
   dawnGpu ??= createDawn().catch((e: unknown) => {
