@@ -49,12 +49,12 @@ export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<Ha
   checkCommon('createHandEstimator', opts);
   checkBinary('weights', opts.weights);
   checkBinary('hand', opts.hand);
-  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new EstimateOptionsError(`createHandEstimator: dtype must be 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
+  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new EstimateOptionsError(`createHandEstimator: dtype must be 'f32' or 'f16', got ${shown(opts.dtype)}`);
   const report: Reporter = (phase, loaded, total, from, span) =>
     opts.onProgress?.({ phase, loaded, total, fraction: from + span * (total ? Math.min(1, loaded / total) : 0) });
 
   const maxHands = opts.maxHands ?? 2;
-  if (!Number.isInteger(maxHands) || maxHands < 1 || maxHands > 16) throw new EstimateOptionsError(`createHandEstimator: maxHands must be an integer in 1..16, got ${JSON.stringify(opts.maxHands)}`);
+  if (!Number.isInteger(maxHands) || maxHands < 1 || maxHands > 16) throw new EstimateOptionsError(`createHandEstimator: maxHands must be an integer in 1..16, got ${shown(opts.maxHands)}`);
   if (opts.detector !== undefined) checkBinary('detector', opts.detector);
   if (opts.detection !== undefined) checkDetection(opts.detection);
   // WebGPU first: without an adapter, downloading tens of megabytes of weights is wasted.

@@ -73,7 +73,7 @@ const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
 function checkOptions(o: MediaPipeEstimatorOptions): void {
   checkKnownKeys('createHandEstimator', 'options', o, KNOWN, "; HIU-DMTL takes 'weights' and 'hand'");
   checkCommon('createHandEstimator', o);
-  if (o.model !== undefined && o.model !== 'full' && o.model !== 'lite') throw new EstimateOptionsError(`createHandEstimator: model must be 'full' or 'lite', got ${JSON.stringify(o.model)}`);
+  if (o.model !== undefined && o.model !== 'full' && o.model !== 'lite') throw new EstimateOptionsError(`createHandEstimator: model must be 'full' or 'lite', got ${shown(o.model)}`);
   if (o.models !== undefined) {
     if (o.model !== undefined) throw new EstimateOptionsError("createHandEstimator: pass either 'model' (the shipped files) or 'models' (your files), not both");
     checkKnownKeys('createHandEstimator', 'models', o.models, ['palm', 'landmark']);
@@ -81,11 +81,11 @@ function checkOptions(o: MediaPipeEstimatorOptions): void {
     checkBinary('models.landmark', o.models.landmark);
   }
   if (o.runningMode !== undefined && o.runningMode !== 'image' && o.runningMode !== 'video')
-    throw new EstimateOptionsError(`createHandEstimator: runningMode must be 'image' or 'video', got ${JSON.stringify(o.runningMode)}`);
+    throw new EstimateOptionsError(`createHandEstimator: runningMode must be 'image' or 'video', got ${shown(o.runningMode)}`);
   if (o.numHands !== undefined && !(Number.isInteger(o.numHands) && o.numHands >= 1 && o.numHands <= 16))
-    throw new EstimateOptionsError(`createHandEstimator: numHands must be an integer in 1..16, got ${JSON.stringify(o.numHands)}`);
+    throw new EstimateOptionsError(`createHandEstimator: numHands must be an integer in 1..16, got ${shown(o.numHands)}`);
   for (const k of ['minHandDetectionConfidence', 'minHandPresenceConfidence', 'minTrackingConfidence'] as const)
-    if (o[k] !== undefined && !(typeof o[k] === 'number' && o[k] >= 0 && o[k] <= 1)) throw new EstimateOptionsError(`createHandEstimator: ${k} must be a number in [0, 1], got ${JSON.stringify(o[k])}`);
+    if (o[k] !== undefined && !(typeof o[k] === 'number' && o[k] >= 0 && o[k] <= 1)) throw new EstimateOptionsError(`createHandEstimator: ${k} must be a number in [0, 1], got ${shown(o[k])}`);
   if (o.mesh !== undefined && typeof o.mesh !== 'boolean') {
     if (!o.mesh || typeof o.mesh !== 'object') throw new EstimateOptionsError(`createHandEstimator: mesh must be true, false or { left, right }, got ${shown(o.mesh)}`);
     checkKnownKeys('createHandEstimator', 'mesh', o.mesh, ['left', 'right']);
@@ -306,7 +306,7 @@ export class MediaPipeHandEstimator implements HandsEstimator {
    * runningMode })): e.g. photos, then the webcam. Tracking and timestamps start afresh.
    */
   setRunningMode(mode: 'image' | 'video'): void {
-    if (mode !== 'image' && mode !== 'video') throw new EstimateOptionsError(`setRunningMode: mode must be 'image' or 'video', got ${JSON.stringify(mode)}`);
+    if (mode !== 'image' && mode !== 'video') throw new EstimateOptionsError(`setRunningMode: mode must be 'image' or 'video', got ${shown(mode)}`);
     if (this.disposed) throw new EstimatorDisposedError('setRunningMode(): this estimator was disposed');
     this.video = mode === 'video';
     this.info = { ...this.info, runningMode: mode };

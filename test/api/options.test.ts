@@ -46,3 +46,11 @@ test('nonFiniteReport: null when finite, else names each output and counts its b
   const r = nonFiniteReport({ camera: [1, Infinity, 2], vertices: new Float32Array([NaN, NaN]), ok: [0] });
   expect(r).toBe('camera (1 of 3 values), vertices (2 of 2 values) are not finite (NaN or infinity: the weights or the input overflow float32)');
 });
+
+test('values that JSON cannot print (cycles) still give a clean EstimateOptionsError', async () => {
+  const loop: Record<string, unknown> = {};
+  loop.self = loop;
+  await expect(createHandEstimator({ weights: bytes, hand: bytes, dtype: loop } as never)).rejects.toThrow(/dtype must be 'f32' or 'f16', got a non-array object/);
+  await expect(createHandEstimator({ numHands: loop } as never)).rejects.toThrow(/numHands must be an integer in 1..16, got a non-array object/);
+  await expect(createHandEstimator({ smoothing: { beta: loop } } as never)).rejects.toThrow(/createHandEstimator: smoothing: One Euro filter: .*beta \[object Object\]/);
+});
