@@ -27,7 +27,8 @@ import { CallQueue } from './callQueue.ts';
 import { weakPerspective } from '../model/handMesh.ts';
 import { HAND_KEYPOINT_NAMES, type EstimateHandsOptions, type Hand, type HandKeypoint, type HandMesh, type HandsEstimator, type HandTimings } from './hands.ts';
 import { checkBinary } from './checks.ts';
-import { checkAllOptions, checkOptions, cropFor, handAt } from './options.ts';
+import { checkAllOptions, checkBox, checkCommon, checkKnownKeys, checkOptions, cropFor, handAt, shown } from './options.ts';
+import { checkNotLost, lossAware } from './deviceLoss.ts';
 import type {
   BinarySource, Box, CropSquare, DetectedBox, EstimateAllOptions, EstimateOptions, EstimatorInfo, EstimatorStats,
   GpuHandEstimate, HandEstimate, HandEstimatorOptions, ImageKeypoint, LoadProgressEvent,
@@ -44,15 +45,18 @@ const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
  */
 export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<HandEstimator> {
   if (!opts || typeof opts !== 'object') throw new EstimateOptionsError('createHandEstimator: pass { weights, hand }');
+  checkKnownKeys('createHandEstimator', 'the HIU-DMTL options', opts, HIU_OPTIONS, " (the MediaPipe models take no 'weights' or 'hand')");
+  checkCommon('createHandEstimator', opts);
   checkBinary('weights', opts.weights);
   checkBinary('hand', opts.hand);
-  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new EstimateOptionsError(`createHandEstimator: dtype must be 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
+  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new EstimateOptionsError(`createHandEstimator: dtype must be 'f32' or 'f16', got ${shown(opts.dtype)}`);
   const report: Reporter = (phase, loaded, total, from, span) =>
     opts.onProgress?.({ phase, loaded, total, fraction: from + span * (total ? Math.min(1, loaded / total) : 0) });
 
   const maxHands = opts.maxHands ?? 2;
-  if (!Number.isInteger(maxHands) || maxHands < 1 || maxHands > 16) throw new EstimateOptionsError(`createHandEstimator: maxHands must be an integer in 1..16, got ${JSON.stringify(opts.maxHands)}`);
+  if (!Number.isInteger(maxHands) || maxHands < 1 || maxHands > 16) throw new EstimateOptionsError(`createHandEstimator: maxHands must be an integer in 1..16, got ${shown(opts.maxHands)}`);
   if (opts.detector !== undefined) checkBinary('detector', opts.detector);
+  if (opts.detection !== undefined) checkDetection(opts.detection);
   // WebGPU first: without an adapter, downloading tens of megabytes of weights is wasted.
   const engine = await Engine.create({ device: opts.device });
   try {
@@ -61,6 +65,16 @@ export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<Ha
     engine.dispose();
     throw e;
   }
+}
+
+const HIU_OPTIONS = ['weights', 'hand', 'device', 'onProgress', 'dtype', 'signal', 'detector', 'maxHands', 'detection'] as const;
+
+/** Detector decoding options: known keys, a score threshold and an IoU in [0, 1], a positive integer top-k. */
+function checkDetection(d: DecodeOptions): void {
+  checkKnownKeys('createHandEstimator', 'detection', d, ['threshold', 'topK', 'nmsIoU']);
+  for (const k of ['threshold', 'nmsIoU'] as const)
+    if (d[k] !== undefined && !(typeof d[k] === 'number' && d[k] >= 0 && d[k] <= 1)) throw new EstimateOptionsError(`createHandEstimator: detection.${k} must be a number in [0, 1], got ${shown(d[k])}`);
+  if (d.topK !== undefined && !(Number.isInteger(d.topK) && d.topK >= 1)) throw new EstimateOptionsError(`createHandEstimator: detection.topK must be a positive integer, got ${shown(d.topK)}`);
 }
 
 /** Progress of one loading phase, mapped onto [from, from + span] of the overall fraction. */
@@ -187,12 +201,14 @@ export class HandEstimator implements HandsEstimator {
   estimate(source: HandImageSource, options: EstimateOptions): Promise<HandEstimate | GpuHandEstimate> {
     try {
       if (this.disposed) throw new EstimatorDisposedError('estimate(): this estimator was disposed; create a new one');
+      checkNotLost('estimate()', this.engine.ctx);
       checkOptions(options);
-      prepareSource(source); // fail fast on bad input, before waiting in the queue
+      const image = prepareSource(source); // fail fast on bad input, before waiting in the queue
+      if (options.box) checkBox('estimate()', 'box', options.box, image);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(() => this.runOne(source, options));
+    return this.queue.run(() => lossAware('estimate()', this.engine.ctx, () => this.runOne(source, options)));
   }
 
   /**
@@ -203,8 +219,9 @@ export class HandEstimator implements HandsEstimator {
    */
   estimateHands(source: HandImageSource, options: EstimateHandsOptions = {}): Promise<Hand[]> {
     try {
-      if (!options || typeof options !== 'object') throw new EstimateOptionsError('estimateHands(): options must be an object');
-      for (const k of Object.keys(options)) if (k !== 'hand') throw new EstimateOptionsError(`estimateHands(): unknown option '${k}' for HIU-DMTL (it takes 'hand'; for video use createHandTracker)`);
+      if (this.disposed) throw new EstimatorDisposedError('estimateHands(): this estimator was disposed; create a new one');
+      checkNotLost('estimateHands()', this.engine.ctx);
+      checkKnownKeys('estimateHands()', 'options', options, ['hand'], ' (HIU-DMTL takes only hand; for video use createHandTracker)');
     } catch (e) {
       return Promise.reject(e);
     }
@@ -221,7 +238,7 @@ export class HandEstimator implements HandsEstimator {
   /** Per-layer GPU times of the hand graph (Executable.profile), queued like estimate(). */
   profile(opts?: ProfileOptions): Promise<Profile> {
     if (this.disposed) return Promise.reject(new EstimatorDisposedError('profile(): this estimator was disposed'));
-    return this.queue.run(() => this.exe.profile(opts));
+    return this.queue.run(() => lossAware('profile()', this.engine.ctx, () => this.exe.profile(opts)));
   }
 
   /** GPU objects held now; all zero after dispose() resolves. */
@@ -289,15 +306,18 @@ export class HandEstimator implements HandsEstimator {
   detect(source: HandImageSource): Promise<DetectedBox[]> {
     try {
       if (this.disposed) throw new EstimatorDisposedError('detect(): this estimator was disposed; create a new one');
+      checkNotLost('detect()', this.engine.ctx);
       this.needDetector('detect()');
       prepareSource(source);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(() => {
-      const p = prepareSource(source);
-      return this.uploader.with(p, 'detect()', (texture) => this.runDetector(p, texture));
-    });
+    return this.queue.run(() =>
+      lossAware('detect()', this.engine.ctx, () => {
+        const p = prepareSource(source);
+        return this.uploader.with(p, 'detect()', (texture) => this.runDetector(p, texture));
+      }),
+    );
   }
 
   private async runDetector(p: PreparedSource, texture: GPUTexture): Promise<DetectedBox[]> {
@@ -334,13 +354,15 @@ export class HandEstimator implements HandsEstimator {
   estimateAll(source: HandImageSource, options: EstimateAllOptions = {}): Promise<HandEstimate[] | GpuHandEstimate[]> {
     try {
       if (this.disposed) throw new EstimatorDisposedError('estimateAll(): this estimator was disposed; create a new one');
+      checkNotLost('estimateAll()', this.engine.ctx);
       this.needDetector('estimateAll()');
       checkAllOptions(options, this.info.maxHands);
-      prepareSource(source);
+      const image = prepareSource(source);
+      options.boxes?.forEach((b, i) => checkBox('estimateAll()', `boxes[${i}]`, b, image));
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(() => this.runAll(source, options));
+    return this.queue.run(() => lossAware('estimateAll()', this.engine.ctx, () => this.runAll(source, options)));
   }
 
   private async runAll(source: HandImageSource, options: EstimateAllOptions): Promise<HandEstimate[] | GpuHandEstimate[]> {
@@ -421,6 +443,6 @@ function hiuHand(r: HandEstimate, asset: ManoAsset): Hand {
     handedness: { label: r.hand === 'right' ? 'Right' : 'Left', score: 1 },
     presence: r.keypoints.reduce((a, k) => a + k.peak, 0) / r.keypoints.length,
     box: { cx: crop.x + crop.size / 2, cy: crop.y + crop.size / 2, width: crop.size, height: crop.size, rotation: 0 },
-    mesh, hiu: r,
+    mesh, hiu: r, nonFinite: r.nonFinite,
   };
 }

@@ -61,6 +61,13 @@ export interface Hand {
   raw?: HandKeypoint[];
   /** HIU-DMTL only: everything the network gives (heat maps, mask, POF, MANO coefficients...). */
   hiu?: HandEstimate;
+  /**
+   * Null when every number of this hand is finite. Otherwise the hand is garbage (weights or an
+   * input that overflow float32): this names the outputs holding NaN or infinity. Such a hand is
+   * returned, not thrown, so that it can be looked at; do not use its numbers. Checked on values
+   * already read back (no extra GPU work).
+   */
+  nonFinite: string | null;
 }
 
 export interface EstimateHandsOptions {
@@ -83,7 +90,15 @@ export interface HandTimings {
   total: number;
 }
 
-/** The interface both families share. */
+/**
+ * The interface both families share.
+ *
+ * Device loss (driver reset, `device.destroy()`, a GPU process crash): every call then rejects
+ * with DeviceLostError ("... create a new estimator with createHandEstimator()"), including
+ * calls already queued; results computed while the device died are never returned. Recover by
+ * calling dispose() (it still resolves) and creating a new estimator, which requests a new
+ * device (if you passed your own `device`, pass a new one).
+ */
 export interface HandsEstimator {
   readonly family: 'mediapipe' | 'hiu-dmtl';
   readonly device: GPUDevice;

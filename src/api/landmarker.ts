@@ -25,6 +25,9 @@ import { HAND_KEYPOINT_NAMES, type EstimateHandsOptions, type Hand, type HandKey
 import { OneEuroFilter, type OneEuroOptions } from './oneEuro.ts';
 import { defaultHandUrls, defaultModelUrls, type HandModelVariant } from './packageFiles.ts';
 import { checkBinary } from './checks.ts';
+import { checkCommon, checkKnownKeys, checkOneEuro, shown } from './options.ts';
+import { checkNotLost, lossAware } from './deviceLoss.ts';
+import { nonFiniteReport } from '../util/finite.ts';
 import { prepareSource, type HandImageSource } from './sources.ts';
 import type { BinarySource, EstimatorStats, LoadProgressEvent } from './types.ts';
 import { SourceUploader } from './upload.ts';
@@ -60,35 +63,36 @@ export interface MediaPipeEstimatorOptions {
   signal?: AbortSignal;
 }
 
-const KNOWN = new Set([
+const KNOWN = [
   'model', 'models', 'numHands', 'minHandDetectionConfidence', 'minHandPresenceConfidence', 'minTrackingConfidence', 'runningMode', 'mesh', 'smoothing',
   'palmTargetAngle', 'device', 'onProgress', 'signal',
-]);
+] as const;
 
 const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function checkOptions(o: MediaPipeEstimatorOptions): void {
-  for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw new EstimateOptionsError(`createHandEstimator: unknown option '${k}' (options: ${[...KNOWN].join(', ')}; HIU-DMTL takes 'weights' and 'hand')`);
-  if (o.model !== undefined && o.model !== 'full' && o.model !== 'lite') throw new EstimateOptionsError(`createHandEstimator: model must be 'full' or 'lite', got ${JSON.stringify(o.model)}`);
+  checkKnownKeys('createHandEstimator', 'options', o, KNOWN, "; HIU-DMTL takes 'weights' and 'hand'");
+  checkCommon('createHandEstimator', o);
+  if (o.model !== undefined && o.model !== 'full' && o.model !== 'lite') throw new EstimateOptionsError(`createHandEstimator: model must be 'full' or 'lite', got ${shown(o.model)}`);
   if (o.models !== undefined) {
     if (o.model !== undefined) throw new EstimateOptionsError("createHandEstimator: pass either 'model' (the shipped files) or 'models' (your files), not both");
-    if (!o.models || typeof o.models !== 'object') throw new EstimateOptionsError('createHandEstimator: models must be { palm, landmark }');
+    checkKnownKeys('createHandEstimator', 'models', o.models, ['palm', 'landmark']);
     checkBinary('models.palm', o.models.palm);
     checkBinary('models.landmark', o.models.landmark);
   }
   if (o.runningMode !== undefined && o.runningMode !== 'image' && o.runningMode !== 'video')
-    throw new EstimateOptionsError(`createHandEstimator: runningMode must be 'image' or 'video', got ${JSON.stringify(o.runningMode)}`);
+    throw new EstimateOptionsError(`createHandEstimator: runningMode must be 'image' or 'video', got ${shown(o.runningMode)}`);
   if (o.numHands !== undefined && !(Number.isInteger(o.numHands) && o.numHands >= 1 && o.numHands <= 16))
-    throw new EstimateOptionsError(`createHandEstimator: numHands must be an integer in 1..16, got ${JSON.stringify(o.numHands)}`);
+    throw new EstimateOptionsError(`createHandEstimator: numHands must be an integer in 1..16, got ${shown(o.numHands)}`);
   for (const k of ['minHandDetectionConfidence', 'minHandPresenceConfidence', 'minTrackingConfidence'] as const)
-    if (o[k] !== undefined && !(typeof o[k] === 'number' && o[k] >= 0 && o[k] <= 1)) throw new EstimateOptionsError(`createHandEstimator: ${k} must be a number in [0, 1], got ${JSON.stringify(o[k])}`);
+    if (o[k] !== undefined && !(typeof o[k] === 'number' && o[k] >= 0 && o[k] <= 1)) throw new EstimateOptionsError(`createHandEstimator: ${k} must be a number in [0, 1], got ${shown(o[k])}`);
   if (o.mesh !== undefined && typeof o.mesh !== 'boolean') {
-    if (!o.mesh || typeof o.mesh !== 'object') throw new EstimateOptionsError('createHandEstimator: mesh must be true, false or { left, right }');
-    for (const k of Object.keys(o.mesh)) if (k !== 'left' && k !== 'right') throw new EstimateOptionsError(`createHandEstimator: mesh has an unknown key '${k}' (left, right)`);
+    if (!o.mesh || typeof o.mesh !== 'object') throw new EstimateOptionsError(`createHandEstimator: mesh must be true, false or { left, right }, got ${shown(o.mesh)}`);
+    checkKnownKeys('createHandEstimator', 'mesh', o.mesh, ['left', 'right']);
     if (o.mesh.left !== undefined) checkBinary('mesh.left', o.mesh.left);
     if (o.mesh.right !== undefined) checkBinary('mesh.right', o.mesh.right);
   }
-  if (o.smoothing !== undefined && o.smoothing !== false) new OneEuroFilter(1, o.smoothing); // checks the numbers
+  if (o.smoothing !== false) checkOneEuro('createHandEstimator', 'smoothing', o.smoothing);
   if (o.palmTargetAngle !== undefined && !Number.isFinite(o.palmTargetAngle)) throw new EstimateOptionsError(`createHandEstimator: palmTargetAngle must be a finite number of radians`);
 }
 
@@ -230,8 +234,8 @@ export class MediaPipeHandEstimator implements HandsEstimator {
     let timestamp: number;
     try {
       if (this.disposed) throw new EstimatorDisposedError('estimateHands(): this estimator was disposed; create a new one');
-      if (!options || typeof options !== 'object') throw new EstimateOptionsError('estimateHands(): options must be an object');
-      for (const k of Object.keys(options)) if (k !== 'timestamp') throw new EstimateOptionsError(`estimateHands(): unknown option '${k}' (the MediaPipe models take only 'timestamp')`);
+      checkNotLost('estimateHands()', this.engine.ctx);
+      checkKnownKeys('estimateHands()', 'options', options, ['timestamp'], ' (the MediaPipe models take only timestamp)');
       if (!this.video && options.timestamp !== undefined)
         throw new EstimateOptionsError("estimateHands(): timestamp is for runningMode 'video'; this estimator was created in image mode");
       timestamp = options.timestamp ?? performance.now();
@@ -242,31 +246,35 @@ export class MediaPipeHandEstimator implements HandsEstimator {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(async () => {
-      const t0 = performance.now();
-      const p = prepareSource(source);
-      const found = await this.uploader.with(p, 'estimateHands()', (texture) =>
-        this.video ? this.landmarker.detectForVideo(texture, timestamp) : this.landmarker.detect(texture),
+    return this.queue.run(() => lossAware('estimateHands()', this.engine.ctx, () => this.runHands(source, timestamp)));
+  }
+
+  private async runHands(source: HandImageSource, timestamp: number): Promise<Hand[]> {
+    const t0 = performance.now();
+    const p = prepareSource(source);
+    const found = await this.uploader.with(p, 'estimateHands()', (texture) =>
+      this.video ? this.landmarker.detectForVideo(texture, timestamp) : this.landmarker.detect(texture),
+    );
+    const lt = this.landmarker.lastTimings;
+    const t1 = performance.now();
+    const hands = found.map((h) => toHand(h));
+    if (this.video && this.smoothing) this.smooth(hands, timestamp);
+    const t2 = performance.now();
+    if (this.mesher && hands.length) {
+      const meshes = await this.mesher.mesh(
+        found.map((f, i) => ({
+          side: f.handedness.label === 'Left' ? 'left' : 'right',
+          world: f.world.flatMap((q) => [q.x, q.y, q.z]),
+          image: hands[i].keypoints.flatMap((k) => [k.x, k.y]),
+        })),
       );
-      const lt = this.landmarker.lastTimings;
-      const t1 = performance.now();
-      const hands = found.map((h) => toHand(h));
-      if (this.video && this.smoothing) this.smooth(hands, timestamp);
-      const t2 = performance.now();
-      if (this.mesher && hands.length) {
-        const meshes = await this.mesher.mesh(
-          found.map((f, i) => ({
-            side: f.handedness.label === 'Left' ? 'left' : 'right',
-            world: f.world.flatMap((q) => [q.x, q.y, q.z]),
-            image: hands[i].keypoints.flatMap((k) => [k.x, k.y]),
-          })),
-        );
-        meshes.forEach((m, i) => (hands[i].mesh = m));
-      }
-      const t3 = performance.now();
-      this.lastTimings = { upload: Math.max(0, t1 - t0 - (lt.palm ?? 0) - lt.landmark), palm: lt.palm, landmark: lt.landmark, mesh: t3 - t2, total: t3 - t0 };
-      return hands;
-    });
+      meshes.forEach((m, i) => (hands[i].mesh = m));
+    }
+    const t3 = performance.now();
+    for (const h of hands)
+      h.nonFinite = nonFiniteReport({ keypoints: h.keypoints.flatMap((k) => [k.x, k.y, k.z]), world: h.world.flatMap((k) => [k.x, k.y, k.z]), mesh: h.mesh?.vertices });
+    this.lastTimings = { upload: Math.max(0, t1 - t0 - (lt.palm ?? 0) - lt.landmark), palm: lt.palm, landmark: lt.landmark, mesh: t3 - t2, total: t3 - t0 };
+    return hands;
   }
 
   /** Per hand, a One Euro filter over its 21 keypoints, matched to the nearest hand of the last frame. */
@@ -298,7 +306,7 @@ export class MediaPipeHandEstimator implements HandsEstimator {
    * runningMode })): e.g. photos, then the webcam. Tracking and timestamps start afresh.
    */
   setRunningMode(mode: 'image' | 'video'): void {
-    if (mode !== 'image' && mode !== 'video') throw new EstimateOptionsError(`setRunningMode: mode must be 'image' or 'video', got ${JSON.stringify(mode)}`);
+    if (mode !== 'image' && mode !== 'video') throw new EstimateOptionsError(`setRunningMode: mode must be 'image' or 'video', got ${shown(mode)}`);
     if (this.disposed) throw new EstimatorDisposedError('setRunningMode(): this estimator was disposed');
     this.video = mode === 'video';
     this.info = { ...this.info, runningMode: mode };
@@ -316,13 +324,13 @@ export class MediaPipeHandEstimator implements HandsEstimator {
   /** Per-layer GPU times of the palm and landmark networks on the last image, palm layers first. */
   profile(opts?: ProfileOptions): Promise<Profile> {
     if (this.disposed) return Promise.reject(new EstimatorDisposedError('profile(): this estimator was disposed'));
-    return this.queue.run(async () => {
+    return this.queue.run(() => lossAware('profile()', this.engine.ctx, async () => {
       const { palm, landmark } = await this.landmarker.profile(opts);
       const both: Profile = { method: palm.method, layers: [...palm.layers, ...landmark.layers], totalMs: palm.totalMs + landmark.totalMs };
       if (palm.endToEndMs !== undefined && landmark.endToEndMs !== undefined) both.endToEndMs = palm.endToEndMs + landmark.endToEndMs;
       if (palm.note) both.note = palm.note;
       return both;
-    });
+    }));
   }
 
   /** GPU objects held now; all zero after dispose() resolves. */
@@ -351,6 +359,6 @@ function toHand(h: LandmarkedHand): Hand {
     keypoints, normalized: h.normalized.map((k) => ({ x: k.x, y: k.y, z: k.z })), world: h.world.map((k) => ({ x: k.x, y: k.y, z: k.z })),
     handedness: { ...h.handedness }, presence: h.presence,
     box: { cx: h.region.cx, cy: h.region.cy, width: h.region.w, height: h.region.h, rotation: h.region.rotation },
-    mesh: null,
+    mesh: null, nonFinite: null,
   };
 }

@@ -32,7 +32,7 @@ export function oneEuroAlpha(fc: number, dt: number): number {
 function checked(o: OneEuroOptions): Required<OneEuroOptions> {
   const r = { ...DEFAULT_ONE_EURO, ...o };
   if (!(r.minCutoff > 0) || !(r.dCutoff > 0) || !(r.beta >= 0) || !Number.isFinite(r.beta))
-    throw new RangeError(`One Euro filter: minCutoff and dCutoff must be > 0 and beta >= 0, got ${JSON.stringify(r)}`);
+    throw new RangeError(`One Euro filter: minCutoff and dCutoff must be > 0 and beta >= 0, got minCutoff ${String(r.minCutoff)}, beta ${String(r.beta)}, dCutoff ${String(r.dCutoff)}`);
   return r;
 }
 

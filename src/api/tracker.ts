@@ -11,6 +11,7 @@ import type { Box, CropSquare, EstimateAllOptions, HandEstimate, HandEstimator, 
 import { OneEuroFilter, type OneEuroOptions } from './oneEuro.ts';
 import type { HandImageSource } from './sources.ts';
 import { CallQueue } from './callQueue.ts';
+import { boxOverlapsImage, checkHands, checkKnownKeys, checkOneEuro, shown } from './options.ts';
 
 export interface HandTrackerOptions {
   /** Handedness, as estimateAll()'s `hands` (one for all, or per hand left to right). Default 'left'. */
@@ -67,11 +68,15 @@ export class HandTracker {
   private readonly o: Required<Omit<HandTrackerOptions, 'hands' | 'filter'>> & Pick<HandTrackerOptions, 'hands' | 'filter'>;
 
   constructor(readonly estimator: HandEstimator, opts: HandTrackerOptions = {}) {
+    const call = 'createHandTracker()';
+    checkKnownKeys(call, 'options', opts, ['hands', 'redetectEvery', 'minConfidence', 'boxScale', 'filter']);
     this.o = { redetectEvery: 30, minConfidence: 0.4, boxScale: 1.1, ...opts };
     if (!estimator.info.detector) throw new EstimateOptionsError('createHandTracker(): the estimator has no hand detector; pass createHandEstimator({ ..., detector })');
-    if (!(Number.isInteger(this.o.redetectEvery) && this.o.redetectEvery >= 0)) throw new EstimateOptionsError(`createHandTracker(): redetectEvery must be an integer >= 0, got ${opts.redetectEvery}`);
-    if (!(this.o.boxScale > 0)) throw new EstimateOptionsError(`createHandTracker(): boxScale must be > 0, got ${opts.boxScale}`);
-    new OneEuroFilter(1, opts.filter); // validates the filter options now
+    if (!(Number.isInteger(this.o.redetectEvery) && this.o.redetectEvery >= 0)) throw new EstimateOptionsError(`${call}: redetectEvery must be an integer >= 0, got ${shown(opts.redetectEvery)}`);
+    if (!(typeof this.o.boxScale === 'number' && this.o.boxScale > 0 && Number.isFinite(this.o.boxScale))) throw new EstimateOptionsError(`${call}: boxScale must be a finite number > 0, got ${shown(opts.boxScale)}`);
+    if (!(typeof this.o.minConfidence === 'number' && this.o.minConfidence >= 0 && this.o.minConfidence <= 1)) throw new EstimateOptionsError(`${call}: minConfidence must be a number in [0, 1], got ${shown(opts.minConfidence)}`);
+    checkHands(call, opts.hands);
+    checkOneEuro(call, 'filter', opts.filter);
   }
 
   /** Frames tracked so far and detector passes this tracker asked for. */
@@ -89,6 +94,13 @@ export class HandTracker {
 
   /** Estimates and smooths the hands of one frame. Calls are queued in call order (the tracker's state is per frame). */
   track(frame: HandImageSource, opts: TrackOptions = {}): Promise<TrackedHand[]> {
+    try {
+      checkKnownKeys('track()', 'options', opts, ['timestamp', 'hands', 'hand']);
+      if (opts.timestamp !== undefined && !Number.isFinite(opts.timestamp)) throw new EstimateOptionsError(`track(): timestamp must be a finite number of milliseconds, got ${shown(opts.timestamp)}`);
+      checkHands('track()', opts.hands ?? opts.hand);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.queue.run(() => this.trackOne(frame, opts));
   }
 
@@ -136,7 +148,8 @@ export class HandTracker {
       });
     });
     this.tracks = tracks;
-    this.lowConfidence = out.some((h) => !(h.confidence >= this.o.minConfidence));
+    // A next box off the image would be refused by estimateAll(): find the hand again instead.
+    this.lowConfidence = out.some((h, i) => !(h.confidence >= this.o.minConfidence) || !boxOverlapsImage(tracks[i].next, h.raw.imageWidth, h.raw.imageHeight));
     return out;
   }
 

@@ -62,7 +62,7 @@ export interface EstimateAllOptions {
    * Default 'left'.
    */
   hands?: 'left' | 'right' | readonly ('left' | 'right')[];
-  /** Skip the detector and use these boxes (image pixels, at most maxHands); e.g. a tracker's boxes. */
+  /** Skip the detector and use these boxes (image pixels, at most maxHands, each overlapping the image); e.g. a tracker's boxes. */
   boxes?: readonly Box[];
   /** 'cpu' (default) or 'gpu' (buffers of the whole batch; `batchIndex` says which item). */
   output?: 'cpu' | 'gpu';
@@ -71,7 +71,10 @@ export interface EstimateAllOptions {
 export interface EstimateOptions {
   /** Which hand the crop shows. The network was trained on left hands: right hands are mirrored in and out. */
   hand: 'left' | 'right';
-  /** Crop a square of 1.5 x max(w, h) centred on this box (reaching past the image reads black). Default: the centred largest square. */
+  /**
+   * Crop a square of 1.5 x max(w, h) centred on this box (reaching past the image reads black).
+   * Default: the centred largest square. A box entirely outside the image is an EstimateOptionsError.
+   */
   box?: Box;
   /** 'cpu' (default): read results back; 'gpu': leave them in GPU buffers. */
   output?: 'cpu' | 'gpu';
@@ -108,7 +111,8 @@ export interface HandEstimate extends Omit<HandResult, 'keypoints'> {
 
 /**
  * GPU results: the executable's own output buffers, nhwc4 (every row padded to 4 floats), valid
- * until the next estimate() runs. NOT mirrored for right hands (`mirrored` says so): negate
+ * until the next estimate() runs. Nothing is read back, so they are not checked for NaN or
+ * infinity (HandEstimate.nonFinite is the CPU path's check). NOT mirrored for right hands (`mirrored` says so): negate
  * x of vertices/joints3d, and use 1 - u for crop coordinates u (joints2d, mask columns).
  */
 export interface GpuHandEstimate {

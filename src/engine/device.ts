@@ -10,6 +10,8 @@ export interface GpuContext {
   lost: Promise<DeviceLostError>;
   /** True once `lost` has resolved. */
   isLost(): boolean;
+  /** Why the device was lost ('destroyed' or 'unknown', and WebGPU's message); null while it is not. */
+  lossReason(): { reason: string; message: string } | null;
   /** Only destroys the device when the engine created it. */
   destroy(): void;
   /**
@@ -74,9 +76,9 @@ function wrapDevice(
   owned: boolean,
   owners: unknown[] = [],
 ): GpuContext {
-  let lostFlag = false;
+  let lostInfo: { reason: string; message: string } | null = null;
   const lost = device.lost.then((info) => {
-    lostFlag = true;
+    lostInfo = { reason: String(info.reason), message: info.message };
     return new DeviceLostError(`WebGPU device lost (${info.reason}): ${info.message}`, String(info.reason));
   });
   const info = adapter?.info ?? (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
@@ -92,7 +94,8 @@ function wrapDevice(
     features: { timestampQuery: has('timestamp-query'), shaderF16: has('shader-f16'), subgroups: has('subgroups') },
     owners,
     lost,
-    isLost: () => lostFlag,
+    isLost: () => lostInfo !== null,
+    lossReason: () => lostInfo,
     destroy: () => {
       if (owned) device.destroy();
     },

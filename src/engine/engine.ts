@@ -1,5 +1,5 @@
 import { acquireDevice, type AcquireOptions, type GpuContext } from './device.ts';
-import { DisposedError } from './errors.ts';
+import { DeviceLostError, DisposedError } from './errors.ts';
 import { Executable } from './executor.ts';
 import type { Graph } from './graph.ts';
 import { PipelineCache } from './pipelines.ts';
@@ -27,6 +27,8 @@ export class Engine {
   /** Plans memory, allocates, compiles every pipeline (in parallel) and makes bind groups. */
   async compile(graph: Graph): Promise<Executable> {
     if (this.disposed) throw new DisposedError('engine was disposed');
+    const lost = this.ctx.lossReason();
+    if (lost) throw new DeviceLostError(`compile: the WebGPU device was lost (${lost.reason}); create a new engine`, lost.reason);
     const exe = await Executable.create(this.ctx, graph, this.cache, this.tracker);
     this.executables.add(exe);
     return exe;

@@ -19,14 +19,20 @@ export class NoAdapterError extends EngineError {
   override name = 'NoAdapterError';
 }
 
-/** The device was lost (driver reset, destroy(), tab backgrounded too long). */
+/**
+ * The device was lost (driver reset, destroy(), tab backgrounded too long). Nothing made on it
+ * works again: dispose what used it and make a new one (a new engine, or with the embedding API
+ * a new estimator), which requests a new device.
+ */
 export class DeviceLostError extends EngineError {
   override name = 'DeviceLostError';
   constructor(
     message: string,
+    /** WebGPU's GPUDeviceLostInfo.reason: 'destroyed' or 'unknown'. */
     readonly reason: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { GpuContext } from './device.ts';
-import { DisposedError, EngineError, ShapeError } from './errors.ts';
+import { DeviceLostError, DisposedError, EngineError, ShapeError } from './errors.ts';
 import type { Graph, Node, Tensor } from './graph.ts';
 import { bindingSignature, type PipelineCache } from './pipelines.ts';
 import { planMemory, type MemoryPlan } from './planner.ts';
@@ -123,7 +123,8 @@ export class Executable {
 
   private check(): void {
     if (this.disposed) throw new DisposedError('this executable was disposed');
-    if (this.ctx.isLost()) throw new EngineError('the WebGPU device was lost; create a new engine');
+    const lost = this.ctx.lossReason();
+    if (lost) throw new DeviceLostError(`the WebGPU device was lost (${lost.reason}); create a new engine`, lost.reason);
   }
 
   private io(t: Tensor, what: string): GPUBuffer {

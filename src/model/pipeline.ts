@@ -10,6 +10,7 @@ import { buildMano, type ManoOutputs } from './mano.ts';
 import type { ManoAsset } from './manoAsset.ts';
 import type { TensorLookup } from './params.ts';
 import { mirrorMaps, mirrorPof, mirrorPoints3 } from './preprocess.ts';
+import { nonFiniteReport } from '../util/finite.ts';
 
 export interface HandGraph {
   net: HiuGraph;
@@ -36,6 +37,7 @@ export interface Keypoint2D {
   y: number;
   /** Peak of the clamped heat map; confident when above 0.4. */
   peak: number;
+  /** peak > 0.4, and false for every keypoint when any output of the hand is not finite (HandResult.nonFinite). */
   confident: boolean;
 }
 
@@ -55,6 +57,13 @@ export interface HandResult {
   vertices: Float32Array | null;
   joints3d: Float32Array | null;
   joints2d: Float32Array | null;
+  /**
+   * Null when every output above is finite. Otherwise the result is garbage (weights or input
+   * that overflow float32, e.g. a weight of 3e38): this names the outputs holding NaN or infinity
+   * and how many values, and every keypoint is `confident: false`. Results are returned, not
+   * thrown, so a caller can still look at them; the CLI exits non-zero.
+   */
+  nonFinite: string | null;
 }
 
 const CONFIDENT = 0.4;
@@ -128,9 +137,14 @@ export async function readHandResults(exe: Executable, h: HandGraph, rights: rea
         for (let j = 0; j < joints2d.length; j += 2) joints2d[j] = 1 - joints2d[j];
       }
     }
+    // The scan runs over values already read back: no extra GPU work or readback.
+    const nonFinite = nonFiniteReport({
+      heatmaps: hm.data, pof: pof.data, maskLogit: ml.data, maskProb: mp.data, keypoints: kp, coefficients: CO ? coeffs : null, vertices, joints3d, joints2d,
+    });
+    if (nonFinite) for (const k of keypoints) k.confident = false;
     out[i] = {
       heatmaps: hm.data, pof: pof.data, maskLogit: ml.data, maskProb: mp.data, mapSize, keypoints,
-      beta: coeffs.slice(0, 10), pose: coeffs.slice(10, 58), camera: coeffs.slice(58, 61), vertices, joints3d, joints2d,
+      beta: coeffs.slice(0, 10), pose: coeffs.slice(10, 58), camera: coeffs.slice(58, 61), vertices, joints3d, joints2d, nonFinite,
     };
   });
   return out;

@@ -27,8 +27,24 @@ export function nodeImport<T>(specifier: string): Promise<T> {
   return import(/* @vite-ignore */ specifier) as Promise<T>;
 }
 
-/** Dawn's GPU object; its globals (GPUBufferUsage, ...) are installed on globalThis. */
-export async function loadDawn(): Promise<GPU> {
+/**
+ * Dawn's GPU object; its globals (GPUBufferUsage, ...) are installed on globalThis. One per
+ * process, made on first use and kept: each `create()` is a new Dawn instance (a Vulkan
+ * instance and driver state) whose memory is not all given back, so repeated engines share one
+ * instead of stacking them. Held here, it also outlives every device made from it (Dawn
+ * crashes when an instance is collected under a live device).
+ */
+export function loadDawn(): Promise<GPU> {
+  dawnGpu ??= createDawn().catch((e: unknown) => {
+    dawnGpu = null; // a failed load (package missing) is retried on the next call
+    throw e;
+  });
+  return dawnGpu;
+}
+
+let dawnGpu: Promise<GPU> | null = null;
+
+async function createDawn(): Promise<GPU> {
   let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
     mod = await nodeImport('webgpu');

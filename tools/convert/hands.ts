@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from './hiu.ts';
 import { decodeImage } from './image.ts';
 import { checkInputFile, checkOutputPath, TempOutput } from './paths.ts';
+import { nonFiniteReport } from '../../src/util/finite.ts';
 
 export const HANDS_USAGE = 'usage: hiu hands IMAGE.jpg|IMAGE.png ... [--model full|lite] [--json OUT.json] [--num-hands N]';
 
@@ -46,6 +47,7 @@ export async function runHands(argv: string[]): Promise<number> {
   const json = jsonPath ? TempOutput.create(jsonPath, 'file', '--json') : undefined; // removed on failure and on SIGINT/SIGTERM
   const results: { image: string; width: number; height: number; hands: ReturnType<typeof handJson>[] }[] = [];
   let engine: Engine | undefined;
+  const notFinite: string[] = [];
   try {
     engine = await Engine.create();
     const lm = HandLandmarker.create(engine, models, { numHands });
@@ -62,6 +64,10 @@ export async function runHands(argv: string[]): Promise<number> {
         }
       }
       results.push({ image: path, width: img.width, height: img.height, hands: hands.map(handJson) });
+      for (const [i, h] of hands.entries()) {
+        const bad = nonFiniteReport({ keypoints: h.keypoints.flatMap((p) => [p.x, p.y, p.z]), world: h.world.flatMap((p) => [p.x, p.y, p.z]) });
+        if (bad) notFinite.push(`${path} hand ${i}: ${bad}`);
+      }
     }
     await lm.dispose();
     if (json) {
@@ -72,7 +78,8 @@ export async function runHands(argv: string[]): Promise<number> {
     json?.discard(); // a no-op after commit; never throws, so dispose always runs
     engine?.dispose();
   }
-  return 0;
+  for (const line of notFinite) process.stderr.write(`hiu hands: not usable: ${line}\n`);
+  return notFinite.length ? 1 : 0;
 }
 
 function handJson(h: LandmarkedHand) {

@@ -120,11 +120,14 @@ export async function runInfer(argv: string[]): Promise<number> {
       timingsMs: times,
       dispatches: exe.dispatchCount,
       plannedActivationBytes: exe.plan.plannedBytes,
+      nonFinite: r.nonFinite,
     };
     writeFileSync(join(tmp, 'result.json'), JSON.stringify(result, null, 1) + '\n');
     out.commit();
     process.stderr.write(`wrote ${outDir}: ${readdirSync(outDir).length} files; run ${times.run} ms\n`);
-    return 0;
+    // Garbage must not pass for a result: written for inspection, but the exit code says so.
+    if (r.nonFinite) process.stderr.write(`hiu infer: the results are not usable: ${r.nonFinite}\n`);
+    return r.nonFinite ? 1 : 0;
   } finally {
     out.discard(); // a no-op after commit; never throws, so dispose always runs
     engine?.dispose();
