@@ -18,7 +18,7 @@ export interface HandTrackerOptions {
   hands?: EstimateAllOptions['hands'];
   /** Re-detect every N frames even when confident (0: only when confidence drops). Default 30. */
   redetectEvery?: number;
-  /** A hand whose mean keypoint peak is below this triggers a re-detection on the next frame. Default 0.4. */
+  /** A hand whose mean keypoint peak (heat-map value, not bounded to [0, 1]) is below this triggers a re-detection on the next frame; -Infinity never, Infinity always. Default 0.4. */
   minConfidence?: number;
   /** The next box is the keypoints' bounding box scaled by this about its centre. Default 1.1. */
   boxScale?: number;
@@ -74,7 +74,8 @@ export class HandTracker {
     if (!estimator.info.detector) throw new EstimateOptionsError('createHandTracker(): the estimator has no hand detector; pass createHandEstimator({ ..., detector })');
     if (!(Number.isInteger(this.o.redetectEvery) && this.o.redetectEvery >= 0)) throw new EstimateOptionsError(`${call}: redetectEvery must be an integer >= 0, got ${shown(opts.redetectEvery)}`);
     if (!(typeof this.o.boxScale === 'number' && this.o.boxScale > 0 && Number.isFinite(this.o.boxScale))) throw new EstimateOptionsError(`${call}: boxScale must be a finite number > 0, got ${shown(opts.boxScale)}`);
-    if (!(typeof this.o.minConfidence === 'number' && this.o.minConfidence >= 0 && this.o.minConfidence <= 1)) throw new EstimateOptionsError(`${call}: minConfidence must be a number in [0, 1], got ${shown(opts.minConfidence)}`);
+    // Heat-map peaks are not bounded to [0, 1]; -Infinity (never) and Infinity (always re-detect) are meaningful.
+    if (!(typeof this.o.minConfidence === 'number' && !Number.isNaN(this.o.minConfidence))) throw new EstimateOptionsError(`${call}: minConfidence must be a number, got ${shown(opts.minConfidence)}`);
     checkHands(call, opts.hands);
     checkOneEuro(call, 'filter', opts.filter);
   }

@@ -34,7 +34,7 @@ const ARITY: Record<(typeof SUPPORTED_OPS)[number], [number, number]> = {
 /** Problems listed in one error message at most (`hiu inspect` lists them all). */
 export const MAX_LISTED_PROBLEMS = 20;
 /** ... and at most this many characters of them, so the refusal stays one readable line. */
-export const MAX_PROBLEMS_CHARS = 360;
+export const MAX_PROBLEMS_CHARS = 420;
 
 function arityProblem(op: TfliteOp, where: string): string | undefined {
   const [need, optional] = ARITY[op.opcode as (typeof SUPPORTED_OPS)[number]];
