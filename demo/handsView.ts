@@ -4,7 +4,7 @@
  * handedness label, the skeleton and the 21 keypoints (on top).
  */
 import type { Hand } from '../src/index.ts';
-import { BONES, colorOf, css } from './overlay.ts';
+import { colorOf, css, drawSkeleton } from './overlay.ts';
 
 export interface HandsViewOptions {
   mesh: boolean;
@@ -68,16 +68,7 @@ export function drawHands(ctx: CanvasRenderingContext2D, hands: readonly Hand[],
     ctx.fillStyle = 'white';
     ctx.fillText(label, x, Math.max(6 * unit, y));
     const kp = h.keypoints;
-    if (o.skeleton) {
-      ctx.lineWidth = Math.max(1.5, unit);
-      for (const [a, c] of BONES) {
-        ctx.strokeStyle = css(colorOf(c), 0.9);
-        ctx.beginPath();
-        ctx.moveTo(kp[a].x, kp[a].y);
-        ctx.lineTo(kp[c].x, kp[c].y);
-        ctx.stroke();
-      }
-    }
+    if (o.skeleton) drawSkeleton(ctx, kp, unit);
     const radius = Math.max(3, 1.6 * unit);
     const drawn = kp.map((k, i) => {
       const c = colorOf(i);

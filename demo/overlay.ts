@@ -13,6 +13,18 @@ export const FINGER_COLORS: [number, number, number][] = [[255, 64, 64], [255, 2
 export const colorOf = (k: number): [number, number, number] => (k === 0 ? [255, 255, 255] : FINGER_COLORS[Math.floor((k - 1) / 4)]);
 export const css = (c: [number, number, number], a = 1) => `rgba(${c[0]}, ${c[1]}, ${c[2]}, ${a})`;
 
+/** The 20 bones as lines, each in its finger's colour. */
+export function drawSkeleton(ctx: CanvasRenderingContext2D, kp: readonly { x: number; y: number }[], unit: number): void {
+  ctx.lineWidth = Math.max(1.5, unit);
+  for (const [a, b] of BONES) {
+    ctx.strokeStyle = css(colorOf(b), 0.9);
+    ctx.beginPath();
+    ctx.moveTo(kp[a].x, kp[a].y);
+    ctx.lineTo(kp[b].x, kp[b].y);
+    ctx.stroke();
+  }
+}
+
 export interface OverlayOptions {
   mask: boolean;
   skeleton: boolean;
@@ -44,16 +56,7 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, r: HandEstimate, o: O
   ctx.strokeRect(crop.x, crop.y, crop.size, crop.size);
   ctx.setLineDash([]);
   const kp = r.keypoints;
-  if (o.skeleton) {
-    ctx.lineWidth = Math.max(1.5, unit);
-    for (const [a, b] of BONES) {
-      ctx.strokeStyle = css(colorOf(b), 0.9);
-      ctx.beginPath();
-      ctx.moveTo(kp[a].x, kp[a].y);
-      ctx.lineTo(kp[b].x, kp[b].y);
-      ctx.stroke();
-    }
-  }
+  if (o.skeleton) drawSkeleton(ctx, kp, unit);
   const drawn: { x: number; y: number; color: [number, number, number] }[] = [];
   const radius = Math.max(3, 1.6 * unit);
   kp.forEach((k, i) => {
