@@ -1,8 +1,16 @@
 /**
- * Honest results: a network whose weights or input overflow float32 gives NaN or infinity, and
- * those must never pass for an answer. Results are scanned where they already are on the CPU
+ * Non-finite values: weights must be finite (readers refuse them), and a network whose weights or
+ * input overflow float32 gives NaN or infinity, which must never pass for an answer. Results are scanned where they already are on the CPU
  * (after the readback the caller needed anyway); nothing extra is read from the GPU.
  */
+
+/** Index of the first NaN or infinity in f32 data, -1 when all are finite (weights must be finite). */
+export function firstNonFinite(data: Float32Array): number {
+  // Exponent bits all ones: NaN or +-Inf. An integer view is several times faster than isFinite.
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
 
 /** Number of entries of `values` that are NaN or +-infinity. */
 export function countNonFinite(values: ArrayLike<number>): number {

@@ -8,6 +8,7 @@
  * store it once, as `regressor.*`; copies that differ are an error (the network has no place for them).
  * BatchNorm `num_batches_tracked` buffers are dropped (unused at inference).
  */
+import { countNonFinite, firstNonFinite } from '../util/finite.ts';
 import { checkTensorView, checkTotalExpansion, isTensorRef, TorchCheckpoint, type TensorRef } from './pth.ts';
 import { quoteUntrusted } from '../util/untrusted.ts';
 import { bufferSource } from './source.ts';
@@ -134,13 +135,9 @@ const sourceKey = (plan: ConversionPlan, key: string) =>
 
 /** Refuses NaN/Inf unless allowed: names the tensor, how many and the first index. */
 function checkFinite(data: Float32Array, name: string, file: string): void {
-  let bad = 0;
-  let first = -1;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] - data[i] !== 0) (bad++, first < 0 && (first = i));
-  }
-  if (bad) {
-    throw new WeightsMismatchError(`${file}: tensor ${quoteUntrusted(name)} has ${bad} non-finite values (first: ${data[first]} at index ${first}); refused unless allowed (allowNonFinite, hiu convert --allow-non-finite)`);
+  const first = firstNonFinite(data);
+  if (first >= 0) {
+    throw new WeightsMismatchError(`${file}: tensor ${quoteUntrusted(name)} has ${countNonFinite(data)} non-finite values (first: ${data[first]} at index ${first}); refused unless allowed (allowNonFinite, hiu convert --allow-non-finite)`);
   }
 }
 

@@ -11,7 +11,7 @@ import { checkDeclaredConfig, detectArchitecture, expectedShapes, inferDetectorC
 import { FORMAT_NAME, FORMAT_VERSION, headerLength, parseHeader, type StHeader, type StTensorInfo } from './safetensors.ts';
 import { quoteUntrusted } from '../util/untrusted.ts';
 import { f16ToF32 } from './dtype.ts';
-import { firstNonFinite } from './finite.ts';
+import { firstNonFinite } from '../util/finite.ts';
 import { fileChunks, localPathOf } from '../platform/node.ts';
 import { readerChunks } from './source.ts';
 

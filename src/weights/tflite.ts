@@ -9,7 +9,7 @@
  * weights this way).
  */
 import { f16ToF32 } from './dtype.ts';
-import { firstNonFinite } from './finite.ts';
+import { firstNonFinite } from '../util/finite.ts';
 import { inflateBounded } from './inflate.ts';
 import { FbTable, FlatBufferReader, TfliteFormatError, type FbTableVector } from './flatbuffer.ts';
 import type { ByteSource } from './source.ts';
