@@ -172,7 +172,7 @@ export async function convertCheckpoint(
     if (!opts.allowNonFinite) checkFinite(data, sourceKey(plan, name), ck.source.name);
     for (const [src, other] of checksBy.get(name) ?? []) {
       if (!bitsEqual(data, await ck.readTensor(other, plan.prefix + src))) {
-        throw new WeightsMismatchError(`${ck.source.name}: '${plan.prefix}${src}' differs from '${plan.prefix}regressors.0.${name.slice(10)}'; HIU-DMTL shares one regressor, so its copies must be identical`);
+        throw new WeightsMismatchError(`${ck.source.name}: ${quoteUntrusted(plan.prefix + src)} differs from ${quoteUntrusted(`${plan.prefix}regressors.0.${name.slice(10)}`)}; HIU-DMTL shares one regressor, so its copies must be identical`);
       }
     }
     let out: Uint8Array;

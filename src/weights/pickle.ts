@@ -16,6 +16,7 @@
  * APPEND/SETITEM into them is refused): only cyclic structures need that, and no checkpoint does.
  */
 import { quoteUntrusted } from '../util/untrusted.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
 
 /** Deepest nesting of containers a pickle may build (checkpoints nest fewer than 10 levels). */
 export const PICKLE_MAX_DEPTH = 200;
@@ -118,13 +119,10 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { 
   const fail = (msg: string): never => {
     throw new Error(`${opts.name}: pickle: ${msg} (${where()})`);
   };
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
   const text = (at: number, b: Uint8Array): string => {
-    try {
-      return utf8.decode(b);
-    } catch {
-      throw new Error(`${opts.name}: pickle: string of ${b.length} bytes not valid utf-8 at byte ${at} of ${part}`);
-    }
+    const d = decodeUtf8(b);
+    if (!d.ok) throw new Error(`${opts.name}: pickle: string of ${b.length} bytes not valid utf-8 at byte ${at} of ${part} (bad byte at ${at + d.offset})`);
+    return d.text;
   };
   const py2str = (at: number, b: Uint8Array): string => {
     if (opts.py2Strings !== 'latin1') return text(at, b);

@@ -17,6 +17,8 @@ import { hiuProfileBlocks } from '../../src/model/profileBlocks.ts';
 import { networkHandProblem } from '../../src/model/manoAsset.ts';
 import { loadManoAsset, MAX_MANO_FILE_BYTES } from '../../src/weights/mano.ts';
 import { headerLength, loadWeights, type HiuConfig } from '../../src/weights/index.ts';
+import { parseHeader, ST_SIZE, type StDType } from '../../src/weights/safetensors.ts';
+import { quoteUntrusted } from '../../src/util/untrusted.ts';
 import { packageAsset } from './assets.ts';
 import { parseArgs } from './hiu.ts';
 import { checkInputFile, checkOutputPath, TempOutput } from './paths.ts';
@@ -51,8 +53,8 @@ function declaredArchitecture(path: string): string | null {
     const n = headerLength(first8, path, statSync(path).size);
     const body = new Uint8Array(n);
     readSync(fd, body, 0, n, 8);
-    const md = (JSON.parse(new TextDecoder().decode(body)) as { __metadata__?: Record<string, unknown> }).__metadata__;
-    return typeof md?.architecture === 'string' ? md.architecture : null;
+    // The shared header reader (any dtype: a hand asset holds integer faces).
+    return parseHeader(body, path, Object.keys(ST_SIZE) as StDType[]).metadata.architecture ?? null;
   } catch {
     return null;
   } finally {
@@ -91,7 +93,7 @@ export async function profileHandGraph(o: ProfileCommandOptions): Promise<Profil
 
   const arch = declaredArchitecture(wPath);
   if (arch && arch !== 'hiu-dmtl')
-    fail(`--weights ${wPath}: holds '${arch}' ${arch === 'mano-hand' ? 'hand asset (pass it as --mano)' : 'weights'}, not HIU-DMTL weights ('hiu-dmtl'); hiu profile profiles the HIU-DMTL + MANO hand graph`);
+    fail(`--weights ${wPath}: holds ${quoteUntrusted(arch)} ${arch === 'mano-hand' ? 'hand asset (pass it as --mano)' : 'weights'}, not HIU-DMTL weights ('hiu-dmtl'); hiu profile profiles the HIU-DMTL + MANO hand graph`);
   // The hand asset first (small): a wrong one fails before the weights are read.
   const asset = mPath ? await loadManoAsset(mPath).catch((e: Error) => about('--mano', mPath, e)) : null;
   const sideProblem = asset && networkHandProblem(asset);
