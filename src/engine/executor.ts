@@ -48,6 +48,20 @@ export interface ProfileOptions {
   endToEnd?: boolean;
 }
 
+/** Where Engine.compile spent its time (CPU wall ms) and what it compiled. */
+export interface BuildStats {
+  /** Shader compilation and pipeline creation, waited for. */
+  compileMs: number;
+  /** Buffer allocation and weight and param uploads (overlapping compilation where it runs in the background). */
+  uploadMs: number;
+  /** Bind groups. */
+  bindMs: number;
+  /** Distinct pipelines the graph's dispatches use. */
+  pipelines: number;
+  /** Of those, how many this compile built (the rest came from the engine's cache). */
+  newPipelines: number;
+}
+
 interface Step {
   node: Node;
   pipeline: GPUComputePipeline;
@@ -59,6 +73,9 @@ export class Executable {
   readonly plan: MemoryPlan;
   private slots: GPUBuffer[] = [];
   private constBuffers: GPUBuffer[] = [];
+  private paramBuffer: GPUBuffer | null = null;
+  /** Where compile() spent its time, and how many distinct pipelines the graph uses. */
+  buildStats: BuildStats = { compileMs: 0, uploadMs: 0, bindMs: 0, pipelines: 0, newPipelines: 0 };
   private staging = new Map<number, GPUBuffer>();
   private steps: Step[] = [];
   private query: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
@@ -90,7 +107,10 @@ export class Executable {
       if (n.workgroups.some((w) => w > limit || w < 1 || !Number.isInteger(w)))
         throw new ShapeError(`layer '${n.name}': dispatch [${n.workgroups.join(', ')}] exceeds this device's limit of ${limit} workgroups per dimension`);
     // Start every shader compiling before allocating anything.
-    const pipelines = graph.nodes.map((n) => cache.get(n.kernel, n.key, bindingSignature(n.bindings), n.wgsl));
+    const t0 = performance.now();
+    const before = cache.size;
+    const pipelines = graph.nodes.map((n) => cache.get(n.kernel, n.key, bindingSignature(n), n.wgsl));
+    const t1 = performance.now();
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.slots = plan.slotBytes.map((size, i) =>
       this.tracker.buffer(device, { label: `slot${i}`, size: Math.max(16, size), usage }),
@@ -100,19 +120,48 @@ export class Executable {
       device.queue.writeBuffer(buf, 0, c.data.buffer, c.data.byteOffset, c.data.byteLength);
       this.constBuffers.push(buf);
     }
+    const params = this.uploadParams();
+    const t2 = performance.now();
     const built = await Promise.all(pipelines);
+    const t3 = performance.now();
     this.steps = graph.nodes.map((node, i) => {
-      const layout = cache.layout(bindingSignature(node.bindings)).bgl;
-      const bindGroup = this.tracker.bindGroup(device, {
-        label: node.name,
-        layout,
-        entries: node.bindings.map((b, binding) => {
-          if ('constant' in b) return { binding, resource: { buffer: this.constBuffers[b.constant.id] } };
-          return { binding, resource: { buffer: this.bufferOf(b.tensor) } };
-        }),
+      const layout = cache.layout(bindingSignature(node)).bgl;
+      const entries: GPUBindGroupEntry[] = node.bindings.map((b, binding) => {
+        if ('constant' in b) return { binding, resource: { buffer: this.constBuffers[b.constant.id] } };
+        return { binding, resource: { buffer: this.bufferOf(b.tensor) } };
       });
+      const p = params.at[i];
+      if (p) entries.push({ binding: entries.length, resource: { buffer: params.buffer!, offset: p.offset, size: p.size } });
+      const bindGroup = this.tracker.bindGroup(device, { label: node.name, layout, entries });
       return { node, pipeline: built[i], bindGroup };
     });
+    this.buildStats = {
+      // Synchronous builds (Node) compile inside cache.get, before the uploads.
+      compileMs: t1 - t0 + (t3 - t2),
+      uploadMs: t2 - t1,
+      bindMs: performance.now() - t3,
+      pipelines: new Set(graph.nodes.map((n) => `${n.kernel}|${n.key}|${bindingSignature(n)}`)).size,
+      newPipelines: cache.size - before,
+    };
+  }
+
+  /** Every node's params in one uniform buffer, each block at the device's offset alignment. */
+  private uploadParams(): { buffer: GPUBuffer | null; at: ({ offset: number; size: number } | null)[] } {
+    const align = this.device.limits.minUniformBufferOffsetAlignment;
+    let end = 0;
+    const at = this.graph.nodes.map((n) => {
+      if (!n.params) return null;
+      const offset = Math.ceil(end / align) * align;
+      const size = Math.max(16, Math.ceil(n.params.byteLength / 16) * 16);
+      end = offset + size;
+      return { offset, size };
+    });
+    if (!end) return { buffer: null, at };
+    const bytes = new Uint32Array(end / 4);
+    this.graph.nodes.forEach((n, i) => n.params && bytes.set(n.params, at[i]!.offset / 4));
+    this.paramBuffer = this.tracker.buffer(this.device, { label: 'params', size: end, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(this.paramBuffer, 0, bytes);
+    return { buffer: this.paramBuffer, at };
   }
 
   private bufferOf(t: Tensor): GPUBuffer {
@@ -335,6 +384,8 @@ export class Executable {
     if (this.disposed) return;
     this.disposed = true;
     for (const b of [...this.slots, ...this.constBuffers, ...this.staging.values()]) this.tracker.destroy(b);
+    if (this.paramBuffer) this.tracker.destroy(this.paramBuffer);
+    this.paramBuffer = null;
     if (this.query) {
       this.tracker.destroy(this.query.set);
       this.tracker.destroy(this.query.resolve);

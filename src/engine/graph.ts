@@ -53,6 +53,11 @@ export interface Dispatch {
   workgroups: [number, number, number];
   /** Bound to @group(0) @binding(i) in this order. */
   bindings: Binding[];
+  /**
+   * Shape values the WGSL reads from a uniform struct rather than baking in (raw 32-bit words,
+   * bound after `bindings`), so layers that differ only in shape share one pipeline.
+   */
+  params?: Uint32Array;
   /** Floating-point operations (2 per multiply-add) and bytes moved, for the profiler. */
   flops: number;
   bytes: number;

@@ -3,7 +3,7 @@
 export { Engine } from './engine.ts';
 export { acquireDevice, type AcquireOptions, type GpuContext } from './device.ts';
 export * from './errors.ts';
-export { Executable, type LayerTiming, type Profile } from './executor.ts';
+export { Executable, type BuildStats, type LayerTiming, type Profile } from './executor.ts';
 export { Graph, Tensor, Constant, type Binding, type Dispatch, type Node } from './graph.ts';
 export { planMemory, type MemoryPlan } from './planner.ts';
 export { PipelineCache } from './pipelines.ts';

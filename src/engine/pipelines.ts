@@ -12,14 +12,19 @@ import type { Binding } from './graph.ts';
  */
 const SYNC_PIPELINES = isNode();
 
-/** Layout signature of a binding list: 'r' read-only storage, 'w' read-write storage. */
-export function bindingSignature(bindings: readonly Binding[]): string {
-  return bindings.map((b) => ('tensor' in b && b.access === 'write' ? 'w' : 'r')).join('');
+/**
+ * Layout signature of a dispatch's bindings: 'r' read-only storage, 'w' read-write storage, and
+ * a final 'u' (uniform) when it has shape params.
+ */
+export function bindingSignature(d: { bindings: readonly Binding[]; params?: Uint32Array }): string {
+  return d.bindings.map((b) => ('tensor' in b && b.access === 'write' ? 'w' : 'r')).join('') + (d.params ? 'u' : '');
 }
 
+const BUFFER_TYPE = { r: 'read-only-storage', w: 'storage', u: 'uniform' } as const;
+
 /**
- * Compute pipelines keyed by kernel specialisation (the WGSL is shape-specialised, so the key is
- * the kernel name plus every baked-in constant). In browsers pipelines are built with
+ * Compute pipelines keyed by kernel specialisation: the kernel name plus every constant baked
+ * into its WGSL (shapes passed as params are not). In browsers pipelines are built with
  * createComputePipelineAsync so a graph's shaders compile in parallel before its first run.
  */
 export class PipelineCache {
@@ -39,7 +44,7 @@ export class PipelineCache {
         entries: [...signature].map((c, i) => ({
           binding: i,
           visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: c === 'w' ? ('storage' as const) : ('read-only-storage' as const) },
+          buffer: { type: BUFFER_TYPE[c as keyof typeof BUFFER_TYPE] },
         })),
       });
       l = { bgl, pl: this.device.createPipelineLayout({ label: `pl:${signature}`, bindGroupLayouts: [bgl] }) };

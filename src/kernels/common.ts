@@ -101,34 +101,49 @@ export function resizeCoordinates(o: { alignCorners?: boolean; coordinates?: Res
   return c;
 }
 
+/** Per-axis scale of a resize from `lin` to `lout` pixels, as f32 (what the coordinate formula multiplies by). */
+export function resizeScale(lin: number, lout: number, coords: ResizeCoordinates): number {
+  if (coords === 'alignCorners') return lout > 1 ? Math.fround((lin - 1) / (lout - 1)) : 0;
+  return Math.fround(lin / lout);
+}
+
 /**
  * WGSL for bilinear sampling of `buf` (tensor t, logical [N, LH, LW, C]) at output pixel (oy, ox)
  * of an OH x OW map (see ResizeCoordinates). Defines `fn <fname>(n, oy, ox, c4) -> vec4<f32>`.
  */
 export function bilinearSampler(fname: string, buf: string, t: Tensor, outH: number, outW: number, coords: ResizeCoordinates): string {
   const [, lh, lw] = t.shape;
-  // Source coordinate of one axis (scale from sizes, in f32 as PyTorch and TFLite compute it).
-  // Every mode gives a coordinate >= 0, so floor is u32(); the upper tap is clamped to the map.
-  const coord = (o: string, lin: number, lout: number) =>
-    coords === 'alignCorners'
-      ? lout > 1
-        ? `f32(${o}) * (${f32(lin - 1)} / ${f32(lout - 1)})`
-        : '0.0'
-      : coords === 'halfPixel'
-        ? `max((f32(${o}) + 0.5) * (${f32(lin)} / ${f32(lout)}) - 0.5, 0.0)`
-        : `f32(${o}) * (${f32(lin)} / ${f32(lout)})`;
+  const f = (v: number) => f32(v);
+  return samplerWGSL(fname, buf, coords, `${lh}u`, `${lw}u`, f(resizeScale(lh, outH, coords)), f(resizeScale(lw, outW, coords)), (y, x) => vec4Index(t, 'n', y, x, 'c4'));
+}
+
+/** Params of bilinearSamplerParams for tensor t sampled onto an OH x OW map. */
+export function samplerParams(prefix: string, t: Tensor, outH: number, outW: number, coords: ResizeCoordinates): Param[] {
+  const [, lh, lw] = t.shape;
+  return [...tensorParams(prefix, t), f32Param(`${prefix}SY`, resizeScale(lh, outH, coords)), f32Param(`${prefix}SX`, resizeScale(lw, outW, coords))];
+}
+
+/** bilinearSampler with the sampled tensor's size and the scales read from samplerParams(prefix, ...). */
+export function bilinearSamplerParams(fname: string, buf: string, prefix: string, coords: ResizeCoordinates): string {
+  return samplerWGSL(fname, buf, coords, `P.${prefix}H`, `P.${prefix}W`, `P.${prefix}SY`, `P.${prefix}SX`, (y, x) => vec4IndexParams(prefix, 'n', y, x, 'c4'));
+}
+
+// Every mode gives a coordinate >= 0, so floor is u32(); the upper tap is clamped to the map.
+function samplerWGSL(fname: string, buf: string, coords: ResizeCoordinates, lh: string, lw: string, scaleY: string, scaleX: string, at: (y: string, x: string) => string): string {
+  const coord = (o: string, scale: string) =>
+    coords === 'halfPixel' ? `max((f32(${o}) + 0.5) * ${scale} - 0.5, 0.0)` : `f32(${o}) * ${scale}`;
   return `
 fn ${fname}(n: u32, oy: u32, ox: u32, c4: u32) -> vec4<f32> {
-  let sy = ${coord('oy', lh, outH)};
-  let sx = ${coord('ox', lw, outW)};
-  let y0 = min(u32(sy), ${lh - 1}u);
-  let x0 = min(u32(sx), ${lw - 1}u);
-  let y1 = min(y0 + 1u, ${lh - 1}u);
-  let x1 = min(x0 + 1u, ${lw - 1}u);
+  let sy = ${coord('oy', scaleY)};
+  let sx = ${coord('ox', scaleX)};
+  let y0 = min(u32(sy), ${lh} - 1u);
+  let x0 = min(u32(sx), ${lw} - 1u);
+  let y1 = min(y0 + 1u, ${lh} - 1u);
+  let x1 = min(x0 + 1u, ${lw} - 1u);
   let ly = sy - f32(y0);
   let lx = sx - f32(x0);
-  let top = mix(${buf}[${vec4Index(t, 'n', 'y0', 'x0', 'c4')}], ${buf}[${vec4Index(t, 'n', 'y0', 'x1', 'c4')}], lx);
-  let bot = mix(${buf}[${vec4Index(t, 'n', 'y1', 'x0', 'c4')}], ${buf}[${vec4Index(t, 'n', 'y1', 'x1', 'c4')}], lx);
+  let top = mix(${buf}[${at('y0', 'x0')}], ${buf}[${at('y0', 'x1')}], lx);
+  let bot = mix(${buf}[${at('y1', 'x0')}], ${buf}[${at('y1', 'x1')}], lx);
   return mix(top, bot, ly);
 }`;
 }
@@ -262,4 +277,46 @@ export function vec4ThreadWGSL(wg: number, shape: readonly [number, number, numb
   let ox = q % ${w}u;
   let oy = (q / ${w}u) % ${h}u;
   let n = q / ${w * h}u;`;
+}
+
+/**
+ * A shape value a kernel reads from its uniform params (see Dispatch.params) instead of baking it
+ * into the WGSL: layers that differ only in such values share one pipeline.
+ */
+export interface Param {
+  name: string;
+  type: 'u32' | 'i32' | 'f32';
+  value: number;
+}
+
+export const u32Param = (name: string, value: number): Param => ({ name, type: 'u32', value });
+export const f32Param = (name: string, value: number): Param => ({ name, type: 'f32', value });
+
+/** The params struct and its binding, read in WGSL as `P.<name>`. */
+export function paramsWGSL(params: readonly Param[], binding: number): string {
+  return `struct Params { ${params.map((p) => `${p.name}: ${p.type},`).join(' ')} }
+@group(0) @binding(${binding}) var<uniform> P: Params;`;
+}
+
+/** The params' values as the raw words of the uniform buffer. */
+export function paramWords(params: readonly Param[]): Uint32Array {
+  const words = new Uint32Array(params.length);
+  const view = new DataView(words.buffer);
+  params.forEach((p, i) => {
+    if (p.type === 'f32') view.setFloat32(4 * i, p.value, true);
+    else if (p.type === 'i32') view.setInt32(4 * i, p.value, true);
+    else view.setUint32(4 * i, p.value, true);
+  });
+  return words;
+}
+
+/** Params placing tensor t in its buffer (height, width, vec4 channel stride and offset), named `<prefix>H` etc. */
+export function tensorParams(prefix: string, t: Tensor): Param[] {
+  const [, h, w] = t.shape;
+  return [u32Param(`${prefix}H`, h), u32Param(`${prefix}W`, w), u32Param(`${prefix}S`, t.c4Stride), u32Param(`${prefix}O`, t.c4Offset)];
+}
+
+/** vec4Index for a tensor placed by tensorParams(prefix, ...). */
+export function vec4IndexParams(prefix: string, n: string, y: string, x: string, c4: string): string {
+  return `(((${n}) * P.${prefix}H + (${y})) * P.${prefix}W + (${x})) * P.${prefix}S + P.${prefix}O + (${c4})`;
 }

@@ -1,9 +1,9 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
 import {
-  activationKind, ceilDiv, checkAddend, checkSameBatchAndChannels, packScaleShift, place, preluSlopes, resizeCoordinates, resolveActivation, slidingWindow, windowKey,
+  activationKind, ceilDiv, checkAddend, paramWords, checkSameBatchAndChannels, packScaleShift, place, preluSlopes, resizeCoordinates, resolveActivation, slidingWindow, windowKey,
   type Activation, type Pair, type Padding, type ResizeCoordinates,
 } from './common.ts';
-import { conv2dDirectWGSL, conv2dWGSL, type Conv2dSpec } from './conv2d.wgsl.ts';
+import { conv2dDirectWGSL, conv2dParams, conv2dWGSL, type Conv2dSpec } from './conv2d.wgsl.ts';
 
 export interface Conv2dOptions {
   /** PyTorch layout [Cout, Cin, KH, KW]. */
@@ -81,10 +81,8 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
   ];
   const macs = n * oh * ow * co * ci * kh * kw;
   const bytes = 4 * (n * ih * iw * pad4(ci) + o.weight.length + n * oh * ow * pad4(co) * (1 + (o.residual ? 1 : 0)));
-  const key = `${place(x)}>${place(y)} ${windowKey(win)} t${tp}x${tc} a:${spec.act}` +
-    (o.residual ? ` res${place(o.residual)}` : '') +
-    (upsample ? ` up${place(upsample.t)}${upsample.coordinates}` : '');
   if (variant === 'direct') {
+    const key = `${place(x)}>${place(y)} ${windowKey(win)} a:${spec.act}`;
     const total = n * oh * ow * coPad4 * 4;
     const wg = 64;
     const groups = ceilDiv(total, wg);
@@ -93,8 +91,11 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
       workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535), 1],
     });
   } else {
+    // Baked in: kernel size, blocking, workgroup and epilogue; shapes are params.
+    const key = `k${kh}x${kw} t${tp}x${tc} a:${spec.act}${o.residual ? ' res' : ''}${upsample ? ` up:${upsample.coordinates}` : ''}`;
+    const params = conv2dParams(spec);
     g.add(name, {
-      kernel: 'conv2d', key, wgsl: () => conv2dWGSL(spec), bindings, flops: 2 * macs, bytes,
+      kernel: 'conv2d', key, wgsl: () => conv2dWGSL(spec, params), bindings, params: paramWords(params), flops: 2 * macs, bytes,
       workgroups: [ceilDiv(coBlocks, wgX), ceilDiv(ceilDiv(oh * ow, tp), wgY), n],
     });
   }

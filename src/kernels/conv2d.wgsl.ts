@@ -1,6 +1,9 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { Tensor } from '../engine/index.ts';
-import { activationWGSL, addendWGSL, bilinearSampler, vec4Index, type ActivationKind, type ResizeCoordinates, type WindowShape } from './common.ts';
+import {
+  activationWGSL, bilinearSamplerParams, paramsWGSL, samplerParams, tensorParams, u32Param, vec4Index, vec4IndexParams,
+  type ActivationKind, type Param, type ResizeCoordinates, type WindowShape,
+} from './common.ts';
 
 export interface Conv2dSpec {
   x: Tensor;
@@ -19,6 +22,22 @@ export interface Conv2dSpec {
 }
 
 /**
+ * The shape values the conv kernels read from their params: tensor placements, channel groups,
+ * stride and top/left padding (the kernel size stays baked in, so its loops unroll).
+ */
+export function conv2dParams(s: Conv2dSpec): Param[] {
+  const { x, y, win } = s;
+  const [, oh, ow, co] = y.shape;
+  return [
+    ...tensorParams('x', x), ...tensorParams('y', y),
+    u32Param('ci4', Math.ceil(x.channels / 4)), u32Param('co4', Math.ceil(co / 4)), u32Param('coPad4', s.coPad4), u32Param('npix', oh * ow),
+    u32Param('wgX', s.wgX), u32Param('sh', win.sh), u32Param('sw', win.sw), { name: 'padT', type: 'i32', value: win.pad.top }, { name: 'padL', type: 'i32', value: win.pad.left },
+    ...(s.residual ? [...tensorParams('r', s.residual), u32Param('r4', Math.ceil(s.residual.channels / 4))] : []),
+    ...(s.upsample ? samplerParams('u', s.upsample.t, oh, ow, s.upsample.coordinates) : []),
+  ];
+}
+
+/**
  * Implicit-GEMM convolution on nhwc4 tensors, register-blocked: each thread accumulates
  * tp output pixels x tc groups of 4 output channels. Per (kh, kw, ci4) step it loads tp input
  * vec4s and 4*tc weight vec4s and does 16*tp*tc multiply-adds, so every load feeds several FMAs.
@@ -30,20 +49,17 @@ export interface Conv2dSpec {
  * + residual, then the activation, then + bilinear(upsample) — BatchNorm, activation, residual
  * and the decoder's upsample-and-add fused into the conv's store. Only the top/left padding
  * appears in the loop: bottom/right padding just makes the output bigger, and the bounds test
- * zeroes those taps.
+ * zeroes those taps. Shapes come from the params (conv2dParams), so every layer with the same
+ * kernel size, blocking and epilogue shares one pipeline.
  */
-export function conv2dWGSL(s: Conv2dSpec): string {
-  const { x, y, tp, tc } = s;
-  const { kh, kw, sh, sw, pad } = s.win;
-  const [, ih, iw] = x.shape;
-  const [, oh, ow, co] = y.shape;
-  const ci4 = Math.ceil(x.channels / 4);
-  const co4 = Math.ceil(co / 4);
-  const npix = oh * ow;
+export function conv2dWGSL(s: Conv2dSpec, params: readonly Param[]): string {
+  const { tp, tc } = s;
+  const { kh, kw } = s.win;
   const pix = [...Array(tp).keys()];
   const grp = [...Array(tc).keys()];
   const hasRes = !!s.residual;
   const hasUp = !!s.upsample;
+  const nb = 4 + (hasRes ? 1 : 0) + (hasUp ? 1 : 0);
   return wgsl`
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
@@ -54,30 +70,37 @@ export function conv2dWGSL(s: Conv2dSpec): string {
 #endif
 #if ${hasUp}
 @group(0) @binding(${hasRes ? 5 : 4}) var<storage, read> U: array<vec4<f32>>;
-${hasUp ? bilinearSampler('upsampled', 'U', s.upsample!.t, oh, ow, s.upsample!.coordinates) : ''}
+${hasUp ? bilinearSamplerParams('upsampled', 'U', 'u', s.upsample!.coordinates) : ''}
 #endif
+${paramsWGSL(params, nb)}
 
-@compute @workgroup_size(${s.wgX}, ${s.wgY}, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let cob = gid.x * ${tc}u;
-  let pb = gid.y * ${tp}u;
-  let n = gid.z;
-  if (cob >= ${co4}u || pb >= ${npix}u) { return; }
-  ${pix.map((i) => `let p${i} = min(pb + ${i}u, ${npix - 1}u); let oy${i} = p${i} / ${ow}u; let ox${i} = p${i} % ${ow}u;`).join('\n  ')}
+// 64 threads laid out wgX (channel blocks) by 64 / wgX (pixel blocks), wgX from the params.
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let cob = (wid.x * P.wgX + lid % P.wgX) * ${tc}u;
+  let pb = (wid.y * (64u / P.wgX) + lid / P.wgX) * ${tp}u;
+  let n = wid.z;
+  let npix = P.npix;
+  let ci4 = P.ci4;
+  if (cob >= P.co4 || pb >= npix) { return; }
+  let ih = i32(P.xH);
+  let iw = i32(P.xW);
+  ${pix.map((i) => `let p${i} = min(pb + ${i}u, npix - 1u); let oy${i} = p${i} / P.yW; let ox${i} = p${i} % P.yW;`).join('\n  ')}
   ${pix.flatMap((i) => grp.map((t) => `var a${i}_${t} = vec4<f32>(0.0);`)).join('\n  ')}
+  let wstride = P.coPad4 * 4u;
   for (var ky = 0u; ky < ${kh}u; ky++) {
     for (var kx = 0u; kx < ${kw}u; kx++) {
       ${pix
         .map(
-          (i) => `let iy${i} = i32(oy${i} * ${sh}u + ky) - ${pad.top}; let ix${i} = i32(ox${i} * ${sw}u + kx) - ${pad.left};
-      let ok${i} = iy${i} >= 0 && iy${i} < ${ih} && ix${i} >= 0 && ix${i} < ${iw};
-      let xb${i} = select(0u, ${vec4Index(x, 'n', `u32(iy${i})`, `u32(ix${i})`, '0u')}, ok${i});`,
+          (i) => `let iy${i} = i32(oy${i} * P.sh + ky) - P.padT; let ix${i} = i32(ox${i} * P.sw + kx) - P.padL;
+      let ok${i} = iy${i} >= 0 && iy${i} < ih && ix${i} >= 0 && ix${i} < iw;
+      let xb${i} = select(0u, ${vec4IndexParams('x', 'n', `u32(iy${i})`, `u32(ix${i})`, '0u')}, ok${i});`,
         )
         .join('\n      ')}
-      let wb = (ky * ${kw}u + kx) * ${ci4 * s.coPad4 * 4}u + cob * 4u;
-      for (var c = 0u; c < ${ci4}u; c++) {
+      let wb = (ky * ${kw}u + kx) * ci4 * wstride + cob * 4u;
+      for (var c = 0u; c < ci4; c++) {
         ${pix.map((i) => `let x${i} = select(vec4<f32>(0.0), X[xb${i} + c], ok${i});`).join('\n        ')}
-        let wc = wb + c * ${s.coPad4 * 4}u;
+        let wc = wb + c * wstride;
         ${grp
           .map(
             (t) => `{
@@ -92,13 +115,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   ${pix
     .flatMap((i) =>
       grp.map(
-        (t) => `if (pb + ${i}u < ${npix}u && cob + ${t}u < ${co4}u) {
+        (t) => `if (pb + ${i}u < npix && cob + ${t}u < P.co4) {
     let c4 = cob + ${t}u;
-    var v = a${i}_${t} * SS[c4] + SS[${s.coPad4}u + c4];
-    ${s.residual ? addendWGSL('v', 'R', s.residual, co, 'n', `oy${i}`, `ox${i}`, 'c4') : ''}
-    ${activationWGSL(s.act, 'v', `SS[${2 * s.coPad4}u + c4]`)}
+    var v = a${i}_${t} * SS[c4] + SS[P.coPad4 + c4];
+    ${hasRes ? `if (c4 < P.r4) { v += R[${vec4IndexParams('r', 'n', `oy${i}`, `ox${i}`, 'c4')}]; }` : ''}
+    ${activationWGSL(s.act, 'v', `SS[2u * P.coPad4 + c4]`)}
     ${hasUp ? `v += upsampled(n, oy${i}, ox${i}, c4);` : ''}
-    Y[${vec4Index(y, 'n', `oy${i}`, `ox${i}`, 'c4')}] = v;
+    Y[${vec4IndexParams('y', 'n', `oy${i}`, `ox${i}`, 'c4')}] = v;
   }`,
       ),
     )

@@ -200,7 +200,8 @@ export const conv2dCases: KernelCase[] = [
 ];
 
 /** WGSL rewrites that shift every `<ky|kx>) - <pad>` by d (the top or left padding of the taps). */
-const shiftPad = (axis: 'ky' | 'kx', d: number): Mutation => (s) => s.replace(new RegExp(`${axis}\\) - (\\d+)`, 'g'), (_, p) => `${axis}) - ${Number(p) + d}`);
+// The padding is a literal (direct variant) or a param (P.padT / P.padL).
+const shiftPad = (axis: 'ky' | 'kx', d: number): Mutation => (s) => s.replace(new RegExp(`${axis}\\) - (\\d+|P\\.pad[TL])`, 'g'), (_, p) => `${axis}) - (${p} + ${d})`);
 
 /**
  * Plausible bugs in the TFLite-facing parts of conv2d, each as a WGSL rewrite and the case that
@@ -216,8 +217,8 @@ export const conv2dMutants: [string, string, Mutation][] = [
   ['conv2d: PReLU slope ignored (acts as ReLU)', 'conv2d SAME 5x5 s1 c4->6', (s) => s.replace(/select\(v \* [^,]+, v, v >= vec4<f32>\(0\.0\)\)/g, 'max(v, vec4<f32>(0.0))')],
   ['conv2d: PReLU slope applied to positives too', 'conv2d palm stem', (s) => s.replace(/select\((v \* [^,]+), v, [^;]+\)/g, '$1')],
   ['conv2d(direct): PReLU slope from the next channel', 'conv2d(direct) SAME 3x3 s2 on odd', (s) => s.replace(/SS\[(\d+)u \+ oc\]/, 'SS[$1u + oc + 1u]')],
-  ['conv2d: residual cut off one group early', '1x1 c16->32 + residual c24', (s) => s.replace(/if \(c4 < (\d+)u\)/g, (_, r) => `if (c4 < ${Number(r) - 1}u)`)],
-  ['conv2d: residual read past its channels', '1x1 c16->32 + residual c24', (s) => s.replace(/if \(c4 < (\d+)u\)/g, 'if (c4 < 8u)')],
-  ['conv2d: residual added after PReLU', '1x1 c16->32 + residual c24', (s) => s.replace(/(if \(c4 < \d+u\) \{[^}]*\})\s*(v = select\([^;]+;)/g, '$2 $1')],
-  ['conv2d upsampleAdd: asymmetric given the half-pixel shift', 'upsample (asymmetric)', (s) => s.replace(/f32\(oy\) \* \(([\d.]+) \/ ([\d.]+)\)/, 'max((f32(oy) + 0.5) * ($1 / $2) - 0.5, 0.0)')],
+  ['conv2d: residual cut off one group early', '1x1 c16->32 + residual c24', (s) => s.replace(/if \(c4 < P\.r4\)/g, 'if (c4 < P.r4 - 1u)')],
+  ['conv2d: residual read past its channels', '1x1 c16->32 + residual c24', (s) => s.replace(/if \(c4 < P\.r4\)/g, 'if (c4 < 8u)')],
+  ['conv2d: residual added after PReLU', '1x1 c16->32 + residual c24', (s) => s.replace(/(if \(c4 < P\.r4\) \{[^}]*\})\s*(v = select\([^;]+;)/g, '$2 $1')],
+  ['conv2d upsampleAdd: asymmetric given the half-pixel shift', 'upsample (asymmetric)', (s) => s.replace(/f32\(oy\) \* (P\.uSY)/, 'max((f32(oy) + 0.5) * $1 - 0.5, 0.0)')],
 ];

@@ -20,13 +20,13 @@ const byName = (part: string) => {
 };
 
 const mutants: [string, string, Mutation][] = [
-  ['padding off by one (rows)', '3x3 p1 c3->5 9x6', (s) => s.replace(/ky\) - (\d+)/g, (_, p) => `ky) - ${Number(p) + 1}`)],
-  ['bounds check lets the last column in', '7x7 s2 p3', (s) => s.replace(/ix(\d) < (\d+)/g, (_, i, w) => `ix${i} <= ${w}`)],
+  ['padding off by one (rows)', '3x3 p1 c3->5 9x6', (s) => s.replace(/ky\) - P\.padT/g, 'ky) - P.padT - 1')],
+  ['bounds check lets the last column in', '7x7 s2 p3', (s) => s.replace(/ix(\d) < iw/g, 'ix$1 <= iw')],
   ['ReLU dropped', 'stem bn relu', (s) => s.replace(/v = max\(v, vec4<f32>\(0\.0\)\);/g, '')],
-  ['last input channel group skipped', 'bottleneck 1x1 c32->16', (s) => s.replace(/c < (\d+)u; c\+\+/, (_, n) => `c < ${Number(n) - 1}u; c++`)],
-  ['align_corners=false sampled as true', 'align_corners=false', (s) => s.replace(/max\(\(f32\(oy\) \+ 0\.5\) \* \(([\d.]+) \/ ([\d.]+)\) - 0\.5, 0\.0\)/, 'f32(oy) * ($1 / $2)')],
-  ['residual added after ReLU', 'bn + residual + relu', (s) => s.replace(/(v \+= R\[[^\]]+\];)\s*(v = max\(v, vec4<f32>\(0\.0\)\);)/g, '$2 $1')],
-  ['last pixel of a block not stored', '3x3 p0 no padding', (s) => s.replace(/if \(pb \+ 3u < (\d+)u/, 'if (pb + 3u < 0u')],
+  ['last input channel group skipped', 'bottleneck 1x1 c32->16', (s) => s.replace(/c < ci4; c\+\+/, 'c < ci4 - 1u; c++')],
+  ['align_corners=false sampled as true', 'align_corners=false', (s) => s.replace(/max\(\(f32\(oy\) \+ 0\.5\) \* (P\.uSY) - 0\.5, 0\.0\)/, 'f32(oy) * $1')],
+  ['residual added after ReLU', 'bn + residual + relu', (s) => s.replace(/(if \(c4 < P\.r4\) \{ v \+= R\[[^\]]+\]; \})\s*(v = max\(v, vec4<f32>\(0\.0\)\);)/g, '$2 $1')],
+  ['last pixel of a block not stored', '3x3 p0 no padding', (s) => s.replace(/if \(pb \+ 3u < npix/, 'if (pb + 3u < 0u')],
 ];
 
 for (const [what, caseName, m] of mutants) {
