@@ -1,6 +1,6 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
-import { ceilDiv, channelPixelTile, outputTensor, place, resizeCoordinates, type ResizeCoordinates } from './common.ts';
-import { bilinearResizeWGSL } from './bilinearResize.wgsl.ts';
+import { ceilDiv, channelPixelTile, outputTensor, paramWords, resizeCoordinates, type ResizeCoordinates } from './common.ts';
+import { bilinearResizeParams, bilinearResizeWGSL } from './bilinearResize.wgsl.ts';
 
 export interface BilinearResizeOptions {
   height: number;
@@ -26,10 +26,12 @@ export function bilinearResize(g: Graph, name: string, x: Tensor, o: BilinearRes
   const [wgX, wgY] = channelPixelTile(c4);
   const coordinates = resizeCoordinates(o, `bilinearResize '${name}'`);
   const spec = { x, y, coordinates, wgX, wgY };
+  const params = bilinearResizeParams(spec);
   g.add(name, {
     kernel: 'bilinearResize',
-    key: `${place(x)}>${place(y)} ${coordinates}`,
-    wgsl: () => bilinearResizeWGSL(spec),
+    key: coordinates,
+    wgsl: () => bilinearResizeWGSL(spec, params),
+    params: paramWords(params),
     workgroups: [ceilDiv(c4, wgX), ceilDiv(oh * ow, wgY), n],
     bindings: [
       { tensor: x, access: 'read' },

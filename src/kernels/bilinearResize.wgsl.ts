@@ -1,5 +1,5 @@
 import type { Tensor } from '../engine/index.ts';
-import { bilinearSampler, vec4Index, type ResizeCoordinates } from './common.ts';
+import { bilinearSamplerParams, channelPixelEntryWGSL, paramsWGSL, samplerParams, tensorParams, u32Param, vec4IndexParams, type Param, type ResizeCoordinates } from './common.ts';
 
 export interface BilinearResizeSpec {
   x: Tensor;
@@ -14,23 +14,22 @@ export interface BilinearResizeSpec {
  * thread: four vec4 taps, mixed. Neighbouring threads take neighbouring channel groups of the
  * same taps, so the loads coalesce. Padded lanes mix zeros and stay 0.
  */
-export function bilinearResizeWGSL(s: BilinearResizeSpec): string {
-  const { x, y } = s;
-  const [, oh, ow, c] = y.shape;
-  const c4 = Math.ceil(c / 4);
+export function bilinearResizeParams(s: BilinearResizeSpec): Param[] {
+  const [, oh, ow, c] = s.y.shape;
+  return [...samplerParams('x', s.x, oh, ow, s.coordinates), ...tensorParams('y', s.y), u32Param('c4', Math.ceil(c / 4)), u32Param('npix', oh * ow), u32Param('wgX', s.wgX)];
+}
+
+export function bilinearResizeWGSL(s: BilinearResizeSpec, params: readonly Param[]): string {
   return `
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> Y: array<vec4<f32>>;
-${bilinearSampler('sample', 'X', x, oh, ow, s.coordinates)}
+${paramsWGSL(params, 2)}
+${bilinearSamplerParams('sample', 'X', 'x', s.coordinates)}
 
-@compute @workgroup_size(${s.wgX}, ${s.wgY}, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c4 = gid.x;
-  let p = gid.y;
-  let n = gid.z;
-  if (c4 >= ${c4}u || p >= ${oh * ow}u) { return; }
-  let oy = p / ${ow}u;
-  let ox = p % ${ow}u;
-  Y[${vec4Index(y, 'n', 'oy', 'ox', 'c4')}] = sample(n, oy, ox, c4);
+${channelPixelEntryWGSL('c4', 'p')}
+  if (c4 >= P.c4 || p >= P.npix) { return; }
+  let oy = p / P.yW;
+  let ox = p % P.yW;
+  Y[${vec4IndexParams('y', 'n', 'oy', 'ox', 'c4')}] = sample(n, oy, ox, c4);
 }`;
 }

@@ -107,23 +107,17 @@ export function resizeScale(lin: number, lout: number, coords: ResizeCoordinates
   return Math.fround(lin / lout);
 }
 
-/**
- * WGSL for bilinear sampling of `buf` (tensor t, logical [N, LH, LW, C]) at output pixel (oy, ox)
- * of an OH x OW map (see ResizeCoordinates). Defines `fn <fname>(n, oy, ox, c4) -> vec4<f32>`.
- */
-export function bilinearSampler(fname: string, buf: string, t: Tensor, outH: number, outW: number, coords: ResizeCoordinates): string {
-  const [, lh, lw] = t.shape;
-  const f = (v: number) => f32(v);
-  return samplerWGSL(fname, buf, coords, `${lh}u`, `${lw}u`, f(resizeScale(lh, outH, coords)), f(resizeScale(lw, outW, coords)), (y, x) => vec4Index(t, 'n', y, x, 'c4'));
-}
-
 /** Params of bilinearSamplerParams for tensor t sampled onto an OH x OW map. */
 export function samplerParams(prefix: string, t: Tensor, outH: number, outW: number, coords: ResizeCoordinates): Param[] {
   const [, lh, lw] = t.shape;
   return [...tensorParams(prefix, t), f32Param(`${prefix}SY`, resizeScale(lh, outH, coords)), f32Param(`${prefix}SX`, resizeScale(lw, outW, coords))];
 }
 
-/** bilinearSampler with the sampled tensor's size and the scales read from samplerParams(prefix, ...). */
+/**
+ * WGSL for bilinear sampling of `buf` (the tensor placed by samplerParams(prefix, ...), logical
+ * [N, LH, LW, C]) at output pixel (oy, ox) of the map it is resized to (see ResizeCoordinates).
+ * Defines `fn <fname>(n, oy, ox, c4) -> vec4<f32>`.
+ */
 export function bilinearSamplerParams(fname: string, buf: string, prefix: string, coords: ResizeCoordinates): string {
   return samplerWGSL(fname, buf, coords, `P.${prefix}H`, `P.${prefix}W`, `P.${prefix}SY`, `P.${prefix}SX`, (y, x) => vec4IndexParams(prefix, 'n', y, x, 'c4'));
 }
@@ -319,4 +313,18 @@ export function tensorParams(prefix: string, t: Tensor): Param[] {
 /** vec4Index for a tensor placed by tensorParams(prefix, ...). */
 export function vec4IndexParams(prefix: string, n: string, y: string, x: string, c4: string): string {
   return `(((${n}) * P.${prefix}H + (${y})) * P.${prefix}W + (${x})) * P.${prefix}S + P.${prefix}O + (${c4})`;
+}
+
+/**
+ * Entry point of a kernel laid out by channelPixelTile: 64 threads per workgroup, `wgX` of them
+ * (a param, so the layout costs no pipeline) across vec4 channel groups and 64 / wgX across
+ * pixels; defines `<c>` (channel group), `<p>` (pixel or block index) and n. Dispatch
+ * [ceil(c4 / wgX), ceil(pixels / (64 / wgX)), N].
+ */
+export function channelPixelEntryWGSL(c: string, p: string): string {
+  return `@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let ${c} = wid.x * P.wgX + lid % P.wgX;
+  let ${p} = wid.y * (64u / P.wgX) + lid / P.wgX;
+  let n = wid.z;`;
 }

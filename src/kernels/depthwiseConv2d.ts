@@ -1,9 +1,9 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
 import {
-  activationKind, ceilDiv, channelPixelTile, checkAddend, outputTensor, packScaleShift, place, preluSlopes, resolveActivation, slidingWindow, windowKey,
+  activationKind, ceilDiv, channelPixelTile, checkAddend, outputTensor, packScaleShift, paramWords, preluSlopes, resolveActivation, slidingWindow,
   type Activation, type Pair, type Padding,
 } from './common.ts';
-import { depthwiseConv2dWGSL, type DepthwiseConv2dSpec } from './depthwiseConv2d.wgsl.ts';
+import { depthwiseConv2dParams, depthwiseConv2dWGSL, type DepthwiseConv2dSpec } from './depthwiseConv2d.wgsl.ts';
 
 export interface DepthwiseConv2dOptions {
   /** PyTorch layout [C*M, 1, KH, KW] (Conv2d with groups = C). */
@@ -51,10 +51,13 @@ export function depthwiseConv2d(g: Graph, name: string, x: Tensor, o: DepthwiseC
   const xBlocks = ceilDiv(ow, tx);
   const [wgX, wgY] = channelPixelTile(co4);
   const spec: DepthwiseConv2dSpec = { x, y, win, m, tx, wgX, wgY, act: activationKind(act), residual: o.residual };
+  const params = depthwiseConv2dParams(spec);
   g.add(name, {
     kernel: 'depthwiseConv2d',
-    key: `${place(x)}>${place(y)} ${windowKey(win)} m${m} tx${tx} a:${spec.act}` + (o.residual ? ` res${place(o.residual)}` : ''),
-    wgsl: () => depthwiseConv2dWGSL(spec),
+    // Baked in: kernel size, x stride, block width, gather or not, epilogue; shapes are params.
+    key: `k${kh}x${kw} sw${win.sw} ${m === 1 ? 'vec4' : 'gather'} tx${tx} a:${spec.act}${o.residual ? ' res' : ''}`,
+    wgsl: () => depthwiseConv2dWGSL(spec, params),
+    params: paramWords(params),
     workgroups: [ceilDiv(co4, wgX), ceilDiv(oh * xBlocks, wgY), n],
     bindings: [
       { tensor: x, access: 'read' },

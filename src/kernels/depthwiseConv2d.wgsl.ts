@@ -1,5 +1,5 @@
 import type { Tensor } from '../engine/index.ts';
-import { activationWGSL, addendWGSL, vec4Index, type ActivationKind, type WindowShape } from './common.ts';
+import { activationWGSL, channelPixelEntryWGSL, paramsWGSL, tensorParams, u32Param, vec4IndexParams, type ActivationKind, type Param, type WindowShape } from './common.ts';
 
 export interface DepthwiseConv2dSpec {
   x: Tensor;
@@ -28,26 +28,36 @@ export interface DepthwiseConv2dSpec {
  * zero (rows are skipped, columns selected to 0 from a clamped address). The epilogue is
  * conv2d's: acc*scale + shift, + residual, activation.
  */
-export function depthwiseConv2dWGSL(s: DepthwiseConv2dSpec): string {
-  const { x, y, tx, m } = s;
-  const { kh, kw, sh, sw, pad } = s.win;
-  const [, ih, iw, c] = x.shape;
+/** Shape values the kernel reads from its params (kernel width, x stride and tx stay baked in: they size the unrolled row). */
+export function depthwiseConv2dParams(s: DepthwiseConv2dSpec): Param[] {
+  const { x, y, win } = s;
   const [, oh, ow, co] = y.shape;
-  const co4 = Math.ceil(co / 4);
-  const xBlocks = Math.ceil(ow / tx);
+  return [
+    ...tensorParams('x', x), ...tensorParams('y', y),
+    u32Param('co4', Math.ceil(co / 4)), u32Param('xBlocks', Math.ceil(ow / s.tx)), u32Param('blocks', oh * Math.ceil(ow / s.tx)), u32Param('wgX', s.wgX),
+    u32Param('sh', win.sh), { name: 'padT', type: 'i32', value: win.pad.top }, { name: 'padL', type: 'i32', value: win.pad.left },
+    u32Param('m', s.m), u32Param('cLast', x.channels - 1),
+    ...(s.residual ? [...tensorParams('r', s.residual), u32Param('r4', Math.ceil(s.residual.channels / 4))] : []),
+  ];
+}
+
+export function depthwiseConv2dWGSL(s: DepthwiseConv2dSpec, params: readonly Param[]): string {
+  const { tx, m } = s;
+  const { kh, kw, sw } = s.win;
   const cols = [...Array((tx - 1) * sw + kw).keys()];
   const outs = [...Array(tx).keys()];
   const taps = [...Array(kw).keys()];
   const load = (j: number) =>
     m === 1
-      ? `X[${vec4Index(x, 'n', 'ry', `cx${j}`, 'c4')}]`
-      : `gather(${vec4Index(x, 'n', 'ry', `cx${j}`, '0u')}, ch)`;
+      ? `X[${vec4IndexParams('x', 'n', 'ry', `cx${j}`, 'c4')}]`
+      : `gather(${vec4IndexParams('x', 'n', 'ry', `cx${j}`, '0u')}, ch)`;
   return `
 @group(0) @binding(0) var<storage, read> X: array<${m === 1 ? 'vec4<f32>' : 'f32'}>;
 @group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> SS: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 ${s.residual ? '@group(0) @binding(4) var<storage, read> R: array<vec4<f32>>;' : ''}
+${paramsWGSL(params, s.residual ? 5 : 4)}
 ${
   m === 1
     ? ''
@@ -59,36 +69,35 @@ fn gather(p: u32, ch: vec4<u32>) -> vec4<f32> {
 }`
 }
 
-@compute @workgroup_size(${s.wgX}, ${s.wgY}, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c4 = gid.x;
-  let b = gid.y;
-  let n = gid.z;
-  if (c4 >= ${co4}u || b >= ${oh * xBlocks}u) { return; }
-  let oy = b / ${xBlocks}u;
-  let ox0 = (b % ${xBlocks}u) * ${tx}u;
-  let ix0 = i32(ox0 * ${sw}u) - ${pad.left};
+${channelPixelEntryWGSL('c4', 'b')}
+  let co4 = P.co4;
+  if (c4 >= co4 || b >= P.blocks) { return; }
+  let ih = i32(P.xH);
+  let iw = i32(P.xW);
+  let oy = b / P.xBlocks;
+  let ox0 = (b % P.xBlocks) * ${tx}u;
+  let ix0 = i32(ox0 * ${sw}u) - P.padL;
   ${m === 1 ? '' : `// Padded output lanes read channel c - 1 (finite) times a zero weight.
-  let ch = min((vec4<u32>(c4 * 4u) + vec4<u32>(0u, 1u, 2u, 3u)) / vec4<u32>(${m}u), vec4<u32>(${c - 1}u));`}
-  ${cols.map((j) => `let ok${j} = ix0 + ${j} >= 0 && ix0 + ${j} < ${iw}; let cx${j} = u32(clamp(ix0 + ${j}, 0, ${iw - 1}));`).join('\n  ')}
+  let ch = min((vec4<u32>(c4 * 4u) + vec4<u32>(0u, 1u, 2u, 3u)) / vec4<u32>(P.m), vec4<u32>(P.cLast));`}
+  ${cols.map((j) => `let ok${j} = ix0 + ${j} >= 0 && ix0 + ${j} < iw; let cx${j} = u32(clamp(ix0 + ${j}, 0, iw - 1));`).join('\n  ')}
   ${outs.map((t) => `var a${t} = vec4<f32>(0.0);`).join(' ')}
   for (var ky = 0u; ky < ${kh}u; ky++) {
-    let iy = i32(oy * ${sh}u + ky) - ${pad.top};
-    if (iy < 0 || iy >= ${ih}) { continue; }
+    let iy = i32(oy * P.sh + ky) - P.padT;
+    if (iy < 0 || iy >= ih) { continue; }
     let ry = u32(iy);
     ${cols.map((j) => `let x${j} = select(vec4<f32>(0.0), ${load(j)}, ok${j});`).join('\n    ')}
-    let wb = ky * ${kw * co4}u + c4;
-    ${taps.map((k) => `let w${k} = Wt[wb + ${k * co4}u];`).join(' ')}
+    let wb = ky * ${kw}u * co4 + c4;
+    ${taps.map((k) => `let w${k} = Wt[wb + ${k}u * co4];`).join(' ')}
     ${outs.map((t) => `a${t} += ${taps.map((k) => `x${t * sw + k} * w${k}`).join(' + ')};`).join('\n    ')}
   }
   ${outs
     .map(
-      (t) => `if (ox0 + ${t}u < ${ow}u) {
+      (t) => `if (ox0 + ${t}u < P.yW) {
     let ox = ox0 + ${t}u;
-    var v = a${t} * SS[c4] + SS[${co4}u + c4];
-    ${s.residual ? addendWGSL('v', 'R', s.residual, co, 'n', 'oy', 'ox', 'c4') : ''}
-    ${activationWGSL(s.act, 'v', `SS[${2 * co4}u + c4]`)}
-    Y[${vec4Index(y, 'n', 'oy', 'ox', 'c4')}] = v;
+    var v = a${t} * SS[c4] + SS[co4 + c4];
+    ${s.residual ? `if (c4 < P.r4) { v += R[${vec4IndexParams('r', 'n', 'oy', 'ox', 'c4')}]; }` : ''}
+    ${activationWGSL(s.act, 'v', 'SS[2u * co4 + c4]')}
+    Y[${vec4IndexParams('y', 'n', 'oy', 'ox', 'c4')}] = v;
   }`,
     )
     .join('\n  ')}

@@ -1,6 +1,6 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
-import { ceilDiv, channelPixelTile, outputTensor, place, slidingWindow, windowKey, type Pair, type Padding } from './common.ts';
-import { maxPool2dWGSL } from './maxPool2d.wgsl.ts';
+import { ceilDiv, channelPixelTile, outputTensor, paramWords, slidingWindow, type Pair, type Padding } from './common.ts';
+import { maxPool2dParams, maxPool2dWGSL } from './maxPool2d.wgsl.ts';
 
 export interface MaxPool2dOptions {
   kernel: number | Pair;
@@ -29,11 +29,12 @@ export function maxPool2d(g: Graph, name: string, x: Tensor, o: MaxPool2dOptions
   const y = outputTensor(g, name, 'maxPool2d', o.out, [n, oh, ow, c]);
   const c4 = ceilDiv(c, 4);
   const [wgX, wgY] = channelPixelTile(c4);
-  const spec = { x, y, win, wgX, wgY };
+  const params = maxPool2dParams({ x, y, win, wgX, wgY });
   g.add(name, {
     kernel: 'maxPool2d',
-    key: `${place(x)}>${place(y)} ${windowKey(win)}`,
-    wgsl: () => maxPool2dWGSL(spec),
+    key: '',
+    wgsl: () => maxPool2dWGSL(params),
+    params: paramWords(params),
     workgroups: [ceilDiv(c4, wgX), ceilDiv(oh * ow, wgY), n],
     bindings: [
       { tensor: x, access: 'read' },

@@ -40,8 +40,8 @@ export const bilinearCases: KernelCase[] = [
  * (run by a mutation test: the case passes, the mutant fails with a MISMATCH or a padding error).
  */
 export const bilinearMutants: [string, string, Mutation][] = [
-  ['bilinear: align_corners=false sampled as true', 'align_corners=false up c3 4x5', (s) => s.replace(/max\(\(f32\(oy\) \+ 0\.5\) \* ([\d.e+-]+) - 0\.5, 0\.0\)/, 'f32(oy) * $1')],
+  ['bilinear: align_corners=false sampled as true', 'align_corners=false up c3 4x5', (s) => s.replace(/max\(\(f32\(oy\) \+ 0\.5\) \* (P\.\w+) - 0\.5, 0\.0\)/, 'f32(oy) * $1')],
   ['bilinear: right tap = left tap', 'align_corners=true up c3 4x5', (s) => s.replace('let x1 = min(x0 + 1u', 'let x1 = min(x0 + 0u')],
-  ['bilinear: asymmetric given the half-pixel shift', 'bilinearResize asymmetric up c3 4x5', (s) => s.replace(/f32\(oy\) \* ([\d.e+-]+)/, 'max((f32(oy) + 0.5) * $1 - 0.5, 0.0)')],
-  ['bilinear: asymmetric downsampling given the half-pixel shift (columns)', 'bilinearResize asymmetric down c5', (s) => s.replace(/f32\(ox\) \* ([\d.e+-]+)/, 'max((f32(ox) + 0.5) * $1 - 0.5, 0.0)')],
+  ['bilinear: asymmetric given the half-pixel shift', 'bilinearResize asymmetric up c3 4x5', (s) => s.replace(/f32\(oy\) \* (P\.\w+)/, 'max((f32(oy) + 0.5) * $1 - 0.5, 0.0)')],
+  ['bilinear: asymmetric downsampling given the half-pixel shift (columns)', 'bilinearResize asymmetric down c5', (s) => s.replace(/f32\(ox\) \* (P\.\w+)/, 'max((f32(ox) + 0.5) * $1 - 0.5, 0.0)')],
 ];

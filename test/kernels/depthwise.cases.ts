@@ -138,16 +138,16 @@ export const depthwiseCases: KernelCase[] = [...shapes.map(([l, s]) => dwCase(l,
  * (the case passes, the mutant fails with a MISMATCH).
  */
 export const depthwiseMutants: [string, string, Mutation][] = [
-  ['depthwise: SAME made symmetric (top pad 0 -> 1)', 'depthwiseConv2d 3x3 s2 SAME on even', (s) => s.replace(/ky\) - (\d+);/, (_, p) => `ky) - ${Number(p) + 1};`)],
-  ['depthwise: SAME left pad 1 -> 0', 'depthwiseConv2d 5x5 s2 SAME c24', (s) => s.replace(/\(ox0 \* (\d+)u\) - (\d+);/, (_, st, p) => `(ox0 * ${st}u) - ${Number(p) - 1};`)],
+  ['depthwise: SAME made symmetric (top pad 0 -> 1)', 'depthwiseConv2d 3x3 s2 SAME on even', (s) => s.replace(/ky\) - P\.padT;/, 'ky) - (P.padT + 1);')],
+  ['depthwise: SAME left pad 1 -> 0', 'depthwiseConv2d 5x5 s2 SAME c24', (s) => s.replace(/\(ox0 \* (\d+)u\) - P\.padL;/, '(ox0 * $1u) - (P.padL - 1);')],
   ['depthwise: reads the neighbouring channel group', 'depthwiseConv2d 5x5 s2 SAME c24', (s) => s.replace(/(X\[[^\]]*)\+ \(c4\)\]/g, '$1+ (c4 ^ 1u)]')],
-  ['depthwise: depth multiplier ignored', 'depthwiseConv2d multiplier 2 3x3', (s) => s.replace('/ vec4<u32>(2u)', '/ vec4<u32>(1u)')],
+  ['depthwise: depth multiplier ignored', 'depthwiseConv2d multiplier 2 3x3', (s) => s.replace('/ vec4<u32>(P.m)', '/ vec4<u32>(1u)')],
   ['depthwise: multiplier 3 lanes read one input group', 'depthwiseConv2d multiplier 3', (s) => s.replace(/let ch = [^;]+;/, 'let ch = vec4<u32>(c4 * 4u / 3u);')],
   ['depthwise: relu6 clamps at 7', 'depthwiseConv2d 3x3 s1 SAME c5 7x9 relu6', (s) => s.replace(/vec4<f32>\(6\.0\)/g, 'vec4<f32>(7.0)')],
   ['depthwise: PReLU slope ignored (acts as ReLU)', 'depthwiseConv2d 1x1 identity + prelu', (s) => s.replace(/select\(v \* [^,]+, v, v >= vec4<f32>\(0\.0\)\)/g, 'max(v, vec4<f32>(0.0))')],
   ['depthwise: PReLU slope applied to positives too', 'depthwiseConv2d multiplier 2 3x3', (s) => s.replace(/select\((v \* [^,]+), v, [^;]+\)/g, '$1')],
-  ['depthwise: residual cut off one group early', 'depthwiseConv2d 3x3 pads {0,2,2,0} c12', (s) => s.replace(/if \(c4 < (\d+)u\)/g, (_, r) => `if (c4 < ${Number(r) - 1}u)`)],
-  ['depthwise: residual read past its channels', 'depthwiseConv2d 3x3 pads {0,2,2,0} c12', (s) => s.replace(/if \(c4 < (\d+)u\)/g, 'if (c4 < 3u)')],
-  ['depthwise: last pixel of an x-block not stored', 'depthwiseConv2d 3x3 s1 SAME c5 7x9', (s) => s.replace(/if \(ox0 \+ 3u < (\d+)u\)/, 'if (ox0 + 3u < 0u)')],
+  ['depthwise: residual cut off one group early', 'depthwiseConv2d 3x3 pads {0,2,2,0} c12', (s) => s.replace(/if \(c4 < P\.r4\)/g, 'if (c4 < P.r4 - 1u)')],
+  ['depthwise: residual read past its channels', 'depthwiseConv2d 3x3 pads {0,2,2,0} c12', (s) => s.replace(/if \(c4 < P\.r4\)/g, 'if (c4 < 3u)')],
+  ['depthwise: last pixel of an x-block not stored', 'depthwiseConv2d 3x3 s1 SAME c5 7x9', (s) => s.replace(/if \(ox0 \+ 3u < P\.yW\)/, 'if (ox0 + 3u < 0u)')],
   ['depthwise: stride ignored between a block\'s outputs', 'depthwiseConv2d [3,5] kernel s[1,2]', (s) => s.replace(/a1 \+= x2 \* w0/, 'a1 += x1 * w0')],
 ];
