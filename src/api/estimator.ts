@@ -12,7 +12,8 @@
  * never interleave. Nothing here touches the DOM: it runs in Web Workers (OffscreenCanvas,
  * ImageBitmap, VideoFrame, ImageData, GPUTexture) as in pages.
  */
-import { Engine, EngineError, Graph, type Executable, type Profile } from '../engine/index.ts';
+import { Engine, EngineError, Graph, type BuildStats, type Executable, type Profile } from '../engine/index.ts';
+import { CreationClock, type CreationTimings } from './creation.ts';
 import type { ProfileOptions } from '../engine/executor.ts';
 import { checkSourceTexture, ImageToTensor } from '../kernels/imageToTensor.ts';
 import { buildDetectorGraph, decodeDetections, inputBoxToImage, letterbox, type DecodeOptions, type DetectorGraph } from '../model/detector.ts';
@@ -58,9 +59,11 @@ export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<Ha
   if (opts.detector !== undefined) checkBinary('detector', opts.detector);
   if (opts.detection !== undefined) checkDetection(opts.detection);
   // WebGPU first: without an adapter, downloading tens of megabytes of weights is wasted.
+  const clock = new CreationClock();
   const engine = await Engine.create({ device: opts.device });
+  clock.timings.deviceMs = clock.lap();
   try {
-    return await loadAndCompile(opts, engine, maxHands, report);
+    return await loadAndCompile(opts, engine, maxHands, report, clock);
   } catch (e) {
     engine.dispose();
     throw e;
@@ -81,7 +84,7 @@ function checkDetection(d: DecodeOptions): void {
 type Reporter = (phase: LoadProgressEvent['phase'], loaded: number, total: number | undefined, from: number, span: number) => void;
 
 /** The rest of createHandEstimator, on a device already found: load, check, build, compile. */
-async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHands: number, report: Reporter): Promise<HandEstimator> {
+async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHands: number, report: Reporter, clock: CreationClock): Promise<HandEstimator> {
   let weights: LoadedWeights;
   try {
     weights = await loadWeights(opts.weights, { architecture: 'hiu-dmtl', signal: opts.signal, onProgress: (p) => report('weights', p.loaded, p.total, 0, 0.85) });
@@ -106,10 +109,14 @@ async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHan
       throw new WeightsError(`detector: ${err(e)}. Expected hand-detector weights (hand_det.pth) converted with \`hiu convert\`.`, { cause: e });
     }
   }
+  const loadMs = clock.lap();
+  clock.timings.fetchMs = weights.timings.readMs + (detWeights?.timings.readMs ?? 0);
+  clock.timings.parseMs = Math.max(0, loadMs - clock.timings.fetchMs);
   opts.onProgress?.({ phase: 'compile', loaded: 0, fraction: 0.95 });
   const config = weights.config as HiuConfig;
   const g = new Graph();
   const h = buildHandGraph(g, weights.tensors, config, asset);
+  const buildMs = clock.lap();
   const [exe, prep] = await Promise.all([engine.compile(g), ImageToTensor.create(engine.device, h.inputSize)]);
   let detector: DetectorParts | null = null;
   if (detWeights) {
@@ -125,8 +132,15 @@ async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHan
     const [dexe, dprep] = await Promise.all([engine.compile(dg), ImageToTensor.create(engine.device, det.inputSize), ...pending]);
     detector = { exe: dexe as Executable, det, prep: dprep as ImageToTensor, batch, decode: opts.detection ?? {} };
   }
-  opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1 });
-  return new HandEstimator(engine, g, exe, h, prep, asset, config, fileDtype, detector, maxHands);
+  const stats: Record<string, BuildStats> = { hiu: exe.buildStats };
+  if (detector) {
+    stats.detector = detector.exe.buildStats;
+    if (detector.batch.exe !== exe) stats.hiuBatch = detector.batch.exe.buildStats;
+  }
+  clock.compiled(clock.lap(), buildMs, stats);
+  const timings = clock.done();
+  opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1, timings });
+  return new HandEstimator(engine, g, exe, h, prep, asset, config, fileDtype, detector, maxHands, clock);
 }
 
 /** @internal the HIU-DMTL graph estimateAll() runs (batch = maxHands) and its preparation kernel. */
@@ -169,6 +183,7 @@ export class HandEstimator implements HandsEstimator {
     weightsDtype: 'f32' | 'f16',
     private readonly detector: DetectorParts | null = null,
     maxHands = 2,
+    private readonly clock = new CreationClock(),
   ) {
     this.uploader = new SourceUploader(engine.device);
     this.layers = graph.nodes.map((n) => n.name);
@@ -180,6 +195,11 @@ export class HandEstimator implements HandsEstimator {
       detector: detector ? { inputSize: detector.det.inputSize, dispatches: detector.exe.dispatchCount } : null,
       maxHands,
     };
+  }
+
+  /** Where creation spent its time, pipelines per graph, and the first inference's time once it ran. */
+  get creation(): CreationTimings {
+    return this.clock.timings;
   }
 
   /** The GPU device in use (share it with your renderer to use `output: 'gpu'` buffers). */
@@ -208,7 +228,7 @@ export class HandEstimator implements HandsEstimator {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(() => lossAware('estimate()', this.engine.ctx, () => this.runOne(source, options)));
+    return this.queue.run(() => lossAware('estimate()', this.engine.ctx, () => this.clock.firstRun(() => this.runOne(source, options))));
   }
 
   /**
@@ -362,7 +382,7 @@ export class HandEstimator implements HandsEstimator {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(() => lossAware('estimateAll()', this.engine.ctx, () => this.runAll(source, options)));
+    return this.queue.run(() => lossAware('estimateAll()', this.engine.ctx, () => this.clock.firstRun(() => this.runAll(source, options))));
   }
 
   private async runAll(source: HandImageSource, options: EstimateAllOptions): Promise<HandEstimate[] | GpuHandEstimate[]> {

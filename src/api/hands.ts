@@ -7,6 +7,7 @@ import type { ProfileOptions } from '../engine/executor.ts';
 import type { HandMesh } from '../model/handMesh.ts';
 import type { HandImageSource } from './sources.ts';
 import type { EstimatorStats, HandEstimate } from './types.ts';
+import type { CreationTimings } from './creation.ts';
 
 export type { HandMesh };
 
@@ -110,5 +111,7 @@ export interface HandsEstimator {
   /** Per-layer GPU times of the networks on the last image. */
   profile(opts?: ProfileOptions): Promise<Profile>;
   stats(): EstimatorStats;
+  /** Where creation spent its time (device, fetch, parse, upload, compile), pipelines per graph, and the first inference's time once it ran. */
+  readonly creation: CreationTimings;
   dispose(): Promise<void>;
 }

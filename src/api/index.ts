@@ -14,4 +14,5 @@ export {
   HAND_KEYPOINT_NAMES, type EstimateHandsOptions, type Hand, type HandKeypoint, type HandKeypointName, type HandMesh, type HandsEstimator, type HandTimings,
   type Point3D, type RotatedBox,
 } from './hands.ts';
+export { formatCreation, type CreationTimings } from './creation.ts';
 export { defaultHandUrls, defaultModelUrls, packageFileUrl, type HandModelVariant } from './packageFiles.ts';

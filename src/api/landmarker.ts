@@ -13,6 +13,7 @@
  * One Euro filter per hand.
  */
 import { Engine, type Profile } from '../engine/index.ts';
+import { CreationClock, type CreationTimings } from './creation.ts';
 import type { ProfileOptions } from '../engine/executor.ts';
 import { HandLandmarker, type LandmarkedHand } from '../model/handLandmarker.ts';
 import { HandMesher } from '../model/handMesh.ts';
@@ -97,7 +98,7 @@ function checkOptions(o: MediaPipeEstimatorOptions): void {
 }
 
 /** The model and where it came from (URL, path, file name or '<buffer>'). */
-async function loadModel(what: string, source: BinarySource, o: MediaPipeEstimatorOptions, onBytes: (loaded: number, total?: number) => void): Promise<{ model: TfliteModel; from: string }> {
+async function loadModel(what: string, source: BinarySource, o: MediaPipeEstimatorOptions, onBytes: (loaded: number, total?: number) => void): Promise<{ model: TfliteModel; from: string; parseMs: number }> {
   let bytes: Uint8Array;
   let name: string;
   // A bundler that moved this module makes the shipped model's URL point elsewhere: a 404, or a
@@ -112,7 +113,9 @@ async function loadModel(what: string, source: BinarySource, o: MediaPipeEstimat
     throw new WeightsError(`${what}: cannot read ${String(source instanceof Blob ? '<blob>' : source instanceof URL || typeof source === 'string' ? source : '<bytes>')}: ${err(e)}${hint}`, { cause: e });
   }
   try {
-    return { model: readTflite(bytes, name.split('/').pop() || name), from: name };
+    const t0 = performance.now();
+    const model = readTflite(bytes, name.split('/').pop() || name);
+    return { model, from: name, parseMs: performance.now() - t0 };
   } catch (e) {
     throw new WeightsError(`${what}: ${err(e)}${hint}`, { cause: e });
   }
@@ -122,15 +125,19 @@ async function loadModel(what: string, source: BinarySource, o: MediaPipeEstimat
 export async function createMediaPipeEstimator(opts: MediaPipeEstimatorOptions = {}): Promise<MediaPipeHandEstimator> {
   if (opts === null || typeof opts !== 'object') throw new EstimateOptionsError('createHandEstimator: options must be an object');
   checkOptions(opts);
+  const clock = new CreationClock();
   const engine = await Engine.create({ device: opts.device });
+  clock.timings.deviceMs = clock.lap();
   try {
     const files = opts.models ?? defaultModelUrls(opts.model ?? 'full');
     const progress = (phase: LoadProgressEvent['phase'], from: number, span: number) => (loaded: number, total?: number) =>
       opts.onProgress?.({ phase, loaded, total, fraction: from + span * (total ? Math.min(1, loaded / total) : 0) });
-    const [{ model: palm, from: palmFrom }, { model: landmark, from: landmarkFrom }] = await Promise.all([
+    const [palm, landmark] = await Promise.all([
       loadModel('palm model', files.palm, opts, progress('models', 0, 0.3)),
       loadModel('landmark model', files.landmark, opts, progress('models', 0.3, 0.4)),
     ]);
+    clock.timings.fetchMs = clock.lap() - palm.parseMs - landmark.parseMs;
+    clock.timings.parseMs = palm.parseMs + landmark.parseMs;
     const assets: Partial<Record<HandSide, ManoAsset>> = {};
     if (opts.mesh !== false) {
       const src = opts.mesh === undefined || opts.mesh === true ? defaultHandUrls() : opts.mesh;
@@ -146,12 +153,13 @@ export async function createMediaPipeEstimator(opts: MediaPipeEstimatorOptions =
         if (a.side !== side) throw new HandAssetError(`mesh.${side}: this is a ${a.side} hand asset; pass the ${side} one`);
         assets[side] = a;
       }
+      clock.timings.parseMs += clock.lap(); // hand assets: read and decoded together
     }
     opts.onProgress?.({ phase: 'compile', loaded: 0, fraction: 0.8 });
     const numHands = opts.numHands ?? 2;
     let landmarker: HandLandmarker;
     try {
-      landmarker = HandLandmarker.create(engine, { palm, landmark }, {
+      landmarker = HandLandmarker.create(engine, { palm: palm.model, landmark: landmark.model }, {
         numHands, minHandDetectionConfidence: opts.minHandDetectionConfidence, minHandPresenceConfidence: opts.minHandPresenceConfidence,
         minTrackingConfidence: opts.minTrackingConfidence, palmTargetAngle: opts.palmTargetAngle,
       });
@@ -159,14 +167,16 @@ export async function createMediaPipeEstimator(opts: MediaPipeEstimatorOptions =
       throw new EstimateOptionsError(`createHandEstimator: ${err(e)}`, { cause: e });
     }
     const [mesher] = await Promise.all([Object.keys(assets).length ? HandMesher.create(engine, assets, numHands) : null, landmarker.ready()]);
+    const stages = await landmarker.buildStats();
+    clock.compiled(clock.lap(), 0, { ...stages, ...Object.fromEntries(Object.entries(mesher?.buildStats ?? {}).map(([side, b]) => [`mesh.${side}`, b])) });
     const a = engine.ctx.adapterInfo;
     const info: MediaPipeEstimatorInfo = {
-      family: 'mediapipe', model: opts.models ? 'custom' : (opts.model ?? 'full'), files: { palm: palmFrom, landmark: landmarkFrom },
+      family: 'mediapipe', model: opts.models ? 'custom' : (opts.model ?? 'full'), files: { palm: palm.from, landmark: landmark.from },
       runningMode: opts.runningMode ?? 'image', numHands, dispatches: await landmarker.dispatches(), mesh: { left: !!assets.left, right: !!assets.right },
       adapter: { vendor: a.vendor, architecture: a.architecture, description: a.description }, timestampQuery: engine.ctx.features.timestampQuery,
     };
-    opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1 });
-    return new MediaPipeHandEstimator(engine, landmarker, mesher, info, opts.smoothing === false ? null : (opts.smoothing ?? {}));
+    opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1, timings: clock.done() });
+    return new MediaPipeHandEstimator(engine, landmarker, mesher, info, opts.smoothing === false ? null : (opts.smoothing ?? {}), clock);
   } catch (e) {
     engine.dispose();
     throw e;
@@ -212,9 +222,15 @@ export class MediaPipeHandEstimator implements HandsEstimator {
     private readonly mesher: HandMesher | null,
     public info: MediaPipeEstimatorInfo,
     private readonly smoothing: OneEuroOptions | null,
+    private readonly clock = new CreationClock(),
   ) {
     this.uploader = new SourceUploader(engine.device);
     this.video = info.runningMode === 'video';
+  }
+
+  /** Where creation spent its time, pipelines per graph, and the first inference's time once it ran. */
+  get creation(): CreationTimings {
+    return this.clock.timings;
   }
 
   get device(): GPUDevice {
@@ -246,7 +262,7 @@ export class MediaPipeHandEstimator implements HandsEstimator {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(() => lossAware('estimateHands()', this.engine.ctx, () => this.runHands(source, timestamp)));
+    return this.queue.run(() => lossAware('estimateHands()', this.engine.ctx, () => this.clock.firstRun(() => this.runHands(source, timestamp))));
   }
 
   private async runHands(source: HandImageSource, timestamp: number): Promise<Hand[]> {

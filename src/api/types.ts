@@ -1,5 +1,6 @@
 /** The embedding API's public types (see estimator.ts for the behaviour). */
 import type { ResourceCounts } from '../engine/index.ts';
+import type { CreationTimings } from './creation.ts';
 import type { HandResult, Keypoint2D } from '../model/pipeline.ts';
 import type { DecodeOptions } from '../model/detector.ts';
 import type { HiuConfig } from '../weights/index.ts';
@@ -15,6 +16,8 @@ export interface LoadProgressEvent {
   total?: number;
   /** Overall progress in [0, 1], for one progress bar (weights count 85 %, hand 10 %, compile 5 %). */
   fraction: number;
+  /** On 'ready': where creation spent its time and how many pipelines each graph compiled. */
+  timings?: CreationTimings;
 }
 
 export interface HandEstimatorOptions {

@@ -15,3 +15,4 @@ export {
   type BlockRule, type BlockTotal, type ChromeTrace, type ProfileReport, type ProfileRow, type ReportOptions, type RunSummary,
   type TableOptions, type TraceEvent,
 } from './profileReport.ts';
+export { formatBuild } from './buildReport.ts';

@@ -7,7 +7,7 @@
  * The CPU math (anchors, NMS, regions, projection) is in palm.ts and handRegion.ts, which name
  * the MediaPipe sources of each setting.
  */
-import { EngineError, Graph, type Engine, type Executable, type Profile, type Tensor } from '../engine/index.ts';
+import { EngineError, Graph, type BuildStats, type Engine, type Executable, type Profile, type Tensor } from '../engine/index.ts';
 import type { ProfileOptions } from '../engine/executor.ts';
 import { importTflite, readTfliteOutput, type ImportedModel } from '../import/index.ts';
 import { AffineCropTexture, type AffineCropItem } from '../kernels/affineCrop.ts';
@@ -128,6 +128,12 @@ export class HandLandmarker {
   async dispatches(): Promise<{ palm: number; landmark: number }> {
     const s = await this.stagesReady();
     return { palm: s.palm.exe.dispatchCount + 1, landmark: s.landmark.exe.dispatchCount + 1 };
+  }
+
+  /** What compiling each stage took (see Executable.buildStats). */
+  async buildStats(): Promise<{ palm: BuildStats; landmark: BuildStats }> {
+    const s = await this.stagesReady();
+    return { palm: s.palm.exe.buildStats, landmark: s.landmark.exe.buildStats };
   }
 
   /** Per-layer GPU times of both stages on the last image (Executable.profile), palm first. */

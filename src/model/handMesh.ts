@@ -6,7 +6,7 @@
  * map (scale and shift, least squares) that takes the fitted joints' x, y onto the 2-D
  * landmarks: world landmarks are camera-aligned (x right, y down, as the image).
  */
-import { Graph, type Engine, type Executable, type Tensor } from '../engine/index.ts';
+import { Graph, type BuildStats, type Engine, type Executable, type Tensor } from '../engine/index.ts';
 import { fitHand, type HandFit, type HandFitOptions } from './handFit.ts';
 import { buildMano } from './mano.ts';
 import type { HandSide, ManoAsset } from './manoAsset.ts';
@@ -69,6 +69,11 @@ export class HandMesher {
       }),
     );
     return new HandMesher(engine, sides, maxHands, fitOptions);
+  }
+
+  /** What compiling each side's graph took (see Executable.buildStats). */
+  get buildStats(): Partial<Record<HandSide, BuildStats>> {
+    return Object.fromEntries(Object.entries(this.sides).map(([side, g]) => [side, g.exe.buildStats]));
   }
 
   /** Which sides have a hand model. */

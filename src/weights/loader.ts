@@ -27,6 +27,8 @@ export interface LoadedWeights {
   config: ModelConfig;
   metadata: Record<string, string>;
   tensors: Map<string, LoadedTensor>;
+  /** Wall ms waiting for bytes (fetch, file or blob reads) and decoding them; the two interleave as the file streams in. */
+  timings: { readMs: number; parseMs: number };
 }
 
 export interface LoadProgress {
@@ -129,6 +131,8 @@ export async function loadWeights(source: WeightsSource, opts: LoadOptions = {})
   let ti = 0; // current tensor index
   let current: TensorBytes | null = null;
   let loaded = 0;
+  const start = performance.now();
+  let parseMs = 0;
 
   // Zero-size tensors never receive bytes: finish them as soon as they are current.
   const finishEmpty = () => {
@@ -139,6 +143,7 @@ export async function loadWeights(source: WeightsSource, opts: LoadOptions = {})
   };
 
   for await (let chunk of chunks) {
+    const chunkStart = performance.now();
     opts.signal?.throwIfAborted();
     loaded += chunk.length;
     while (chunk.length) {
@@ -172,10 +177,11 @@ export async function loadWeights(source: WeightsSource, opts: LoadOptions = {})
       }
     }
     opts.onProgress?.({ loaded, total });
+    parseMs += performance.now() - chunkStart;
   }
   if (!header || !config) throw new Error(`${name}: truncated safetensors file (header incomplete after ${loaded} bytes)`);
   if (ti < header.tensors.length) {
     throw new Error(`${name}: truncated safetensors file: tensor ${quoteUntrusted(header.tensors[ti].name)} incomplete (${loaded} bytes read)`);
   }
-  return { architecture: config.architecture, config, metadata: header.metadata, tensors };
+  return { architecture: config.architecture, config, metadata: header.metadata, tensors, timings: { readMs: performance.now() - start - parseMs, parseMs } };
 }

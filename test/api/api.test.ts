@@ -14,6 +14,7 @@ const info = (await session.page.evaluate('window.__apiInfo')) as Record<string,
 
 const expected = [
   'wrong weights: a hand asset given as weights is a WeightsError',
+  'creation split on the ready event: phases add up, one pipeline per kernel variant (not per layer), first run filled by the first call',
   'imageToTensor kernel: centre crop equals the CPU path (imageToInput), plain and mirrored',
   'input type ImageBitmap gives the ImageData result',
   'input type HTMLCanvasElement gives the ImageData result',

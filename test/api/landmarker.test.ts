@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  createHandEstimator, EstimateOptionsError, EstimatorDisposedError, HAND_KEYPOINT_NAMES, TASKS_PALM_TARGET_ANGLE, WeightsError, type Hand, type MediaPipeHandEstimator,
+  createHandEstimator, EstimateOptionsError, formatCreation, type LoadProgressEvent, EstimatorDisposedError, HAND_KEYPOINT_NAMES, TASKS_PALM_TARGET_ANGLE, WeightsError, type Hand, type MediaPipeHandEstimator,
 } from '../../src/index.ts';
 import { MANO_JOINT_ORDER } from '../../src/model/manoAsset.ts';
 import { movedImage as moved } from '../imageOps.ts';
@@ -34,12 +34,33 @@ function agreement(h: Hand, ref: number[][]): number {
 
 let full: MediaPipeHandEstimator;
 const progress: string[] = [];
+let ready: LoadProgressEvent | undefined;
+let firstRunBefore: number | null | undefined;
 beforeAll(async () => {
-  full = await createHandEstimator({ palmTargetAngle: TASKS_PALM_TARGET_ANGLE, onProgress: (p) => progress.push(p.phase) });
+  full = await createHandEstimator({ palmTargetAngle: TASKS_PALM_TARGET_ANGLE, onProgress: (p) => (progress.push(p.phase), p.phase === 'ready' && (ready = p)) });
+  firstRunBefore = full.creation.firstRunMs;
 });
 afterAll(() => full?.dispose());
 
 describe('createHandEstimator() with the shipped models', () => {
+  test('creation split: the ready event and estimator.creation give each phase and the pipelines per graph; the first call fills firstRunMs', async () => {
+    const t = ready?.timings;
+    expect(t).toBeDefined();
+    expect(t).toBe(full.creation);
+    for (const k of ['deviceMs', 'fetchMs', 'parseMs', 'uploadMs', 'compileMs'] as const) expect(t![k], k).toBeGreaterThanOrEqual(0);
+    expect(t!.compileMs).toBeGreaterThan(0);
+    expect(t!.deviceMs + t!.fetchMs + t!.parseMs + t!.uploadMs + t!.compileMs).toBeLessThanOrEqual(t!.totalMs + 1);
+    // Shapes are params: a network needs a handful of pipelines, not one per layer (palm had 30, landmark 34).
+    expect(Object.keys(t!.pipelines).sort()).toEqual(['landmark', 'mesh.left', 'mesh.right', 'palm']);
+    expect(t!.pipelines.palm).toBeGreaterThan(2);
+    expect(t!.pipelines.palm).toBeLessThanOrEqual(12);
+    expect(t!.pipelines.landmark).toBeLessThanOrEqual(15);
+    expect(firstRunBefore).toBeNull();
+    await full.estimateHands(texture(full.device, decode(PHOTOS[0])));
+    expect(full.creation.firstRunMs).toBeGreaterThan(0);
+    expect(formatCreation(full.creation)).toMatch(/^created in [\d.]+ s: device .*; pipelines palm \d+, landmark \d+.*; first run [\d.]+ s$/);
+  });
+
   test('real photos: one hand each, MediaPipe agreement < 3 % of the box, handedness, world landmarks, a fitted mesh', async () => {
     expect(full.family).toBe('mediapipe');
     expect(progress).toContain('models');

@@ -2,7 +2,7 @@
 // One estimator is compiled and reused by every check (SwiftShader compiles slowly).
 import {
   createHandEstimator, createHandTracker, cropFor, OneEuroFilter, DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError,
-  WeightsError, type HandEstimate, type HandEstimator,
+  formatCreation, WeightsError, type CreationTimings, type HandEstimate, type HandEstimator,
 } from '../../src/index.ts';
 import { Engine, Graph } from '../../src/engine/index.ts';
 import { ImageToTensor } from '../../src/kernels/imageToTensor.ts';
@@ -143,9 +143,10 @@ async function main(): Promise<void> {
 
   let progress = 0;
   const phases = new Set<string>();
+  let timings: CreationTimings | undefined;
   const t0 = performance.now();
   const est: HandEstimator = await createHandEstimator({
-    weights: new Blob([weights]), hand: hand.slice().buffer, onProgress: (p) => ((progress = p.fraction), phases.add(p.phase)),
+    weights: new Blob([weights]), hand: hand.slice().buffer, onProgress: (p) => ((progress = p.fraction), phases.add(p.phase), (timings ??= p.timings)),
   });
   const compileMs = performance.now() - t0;
   window.__apiInfo = { compileMs, dispatches: est.info.dispatches, adapter: est.info.adapter, timestampQuery: est.info.timestampQuery };
@@ -153,6 +154,18 @@ async function main(): Promise<void> {
   await check('progress reaches 1 through weights, hand, compile, ready', () => {
     assert(progress === 1, `last progress ${progress}`);
     assert(['weights', 'hand', 'compile', 'ready'].every((p) => phases.has(p)), `phases ${[...phases]}`);
+  });
+
+  await check('creation split on the ready event: phases add up, one pipeline per kernel variant (not per layer), first run filled by the first call', async () => {
+    assert(timings === est.creation, 'ready event timings are estimator.creation');
+    const t = timings!;
+    const parts = t.deviceMs + t.fetchMs + t.parseMs + t.uploadMs + t.compileMs;
+    assert(parts <= t.totalMs + 1 && t.compileMs > 0, `phases ${JSON.stringify(t)}`);
+    assert(t.pipelines.hiu >= 5 && t.pipelines.hiu <= 25, `hiu pipelines ${t.pipelines.hiu} (53 when every layer shape had its own)`);
+    assert(t.firstRunMs === null, 'firstRunMs before any call');
+    await est.estimate(testImage(64, 64, 3), { hand: 'left' });
+    assert(t.firstRunMs !== null && t.firstRunMs > 0, `firstRunMs ${t.firstRunMs}`);
+    log(formatCreation(t));
   });
 
   // --- the GPU preparation kernel against a CPU reference ---

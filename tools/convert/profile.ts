@@ -10,7 +10,7 @@
 import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
-  Engine, formatProfileTable, Graph, profileReport, toChromeTrace, type Profile, type ProfileOptions, type ProfileReport,
+  Engine, formatBuild, formatProfileTable, Graph, profileReport, toChromeTrace, type Profile, type ProfileOptions, type ProfileReport,
 } from '../../src/engine/index.ts';
 import { buildHandGraph } from '../../src/model/pipeline.ts';
 import { hiuProfileBlocks } from '../../src/model/profileBlocks.ts';
@@ -110,6 +110,7 @@ export async function profileHandGraph(o: ProfileCommandOptions): Promise<Profil
     const layerNames = g.nodes.map((n) => n.name);
     log(`compiling ${layerNames.length} dispatches (input ${size}x${size}, ${engine.ctx.adapterInfo.description || engine.ctx.adapterInfo.vendor || 'unknown adapter'})`);
     const exe = await engine.compile(g);
+    const firstStart = performance.now();
     // Random network input in [-1, 1] (the range of x / 127.5 - 1), reproducible.
     let s = 0x9e3779b9;
     const input = new Float32Array(3 * size * size).map(() => {
@@ -121,6 +122,7 @@ export async function profileHandGraph(o: ProfileCommandOptions): Promise<Profil
     // Warm-up: the plain run, then one profiled run (its per-layer passes are new work too).
     await exe.run();
     await exe.read(h.net.last.keypoints);
+    log(`created: ${formatBuild(exe.buildStats, performance.now() - firstStart)}`);
     await exe.profile(opts);
     const profiles: Profile[] = [];
     for (let i = 0; i < runs; i++) profiles.push(await exe.profile(opts));

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
-  Engine, formatProfileTable, profileReport, type BlockRule, type Graph, type Profile, type ProfileOptions, type ProfileReport, type Tensor,
+  Engine, formatBuild, formatProfileTable, profileReport, type BlockRule, type Graph, type Profile, type ProfileOptions, type ProfileReport, type Tensor,
 } from '../../src/engine/index.ts';
 import { assertSupported, describeTflite, formatSummary, TfliteRunner } from '../../src/import/index.ts';
 import { readModelBundle, type TfliteModel } from '../../src/weights/tflite.ts';
@@ -139,7 +139,9 @@ export async function profileTfliteModel(o: { model: string; entry?: string; run
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
       return s / 2 ** 32;
     })]));
+    const firstStart = performance.now();
     await runner.run(inputs);
+    o.log(`created: ${formatBuild(runner.executable.buildStats, performance.now() - firstStart)}`);
     const opts: ProfileOptions = { method: o.method ?? 'auto' };
     await runner.profile(opts);
     const profiles: Profile[] = [];
