@@ -1,6 +1,6 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
-import { ceilDiv, nextPow2, outputTensor, place } from './common.ts';
-import { globalAvgPoolWGSL } from './globalAvgPool.wgsl.ts';
+import { ceilDiv, nextPow2, outputTensor, paramWords } from './common.ts';
+import { GAP_THREADS, globalAvgPoolParams, globalAvgPoolWGSL } from './globalAvgPool.wgsl.ts';
 
 export interface GlobalAvgPoolOptions {
   out?: Tensor;
@@ -27,12 +27,13 @@ export function globalAvgPool(g: Graph, name: string, x: Tensor, o: GlobalAvgPoo
   const npix = h * w;
   // Up to 64 pixel lanes per channel group, 256 threads; small maps widen the channel side.
   const wgY = Math.min(64, nextPow2(npix));
-  const wgX = Math.min(nextPow2(c4), Math.max(1, 256 / wgY));
-  const spec = { x, y, count, index, wgX, wgY };
+  const wgX = Math.min(nextPow2(c4), Math.max(1, GAP_THREADS / wgY));
+  const params = globalAvgPoolParams({ x, y, count, index, wgX, wgY });
   g.add(name, {
     kernel: 'globalAvgPool',
-    key: `${place(x)}>${place(y)} i${count}:${index}`,
-    wgsl: () => globalAvgPoolWGSL(spec),
+    key: '',
+    wgsl: () => globalAvgPoolWGSL(params),
+    params: paramWords(params),
     workgroups: [ceilDiv(c4, wgX), n, 1],
     bindings: [
       { tensor: x, access: 'read' },

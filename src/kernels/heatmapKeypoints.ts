@@ -1,6 +1,6 @@
 import { pad4, type Graph, type Tensor } from '../engine/index.ts';
-import { ceilDiv, nextPow2, outputTensor, place } from './common.ts';
-import { heatmapKeypointsWGSL } from './heatmapKeypoints.wgsl.ts';
+import { ceilDiv, outputTensor, paramWords } from './common.ts';
+import { heatmapKeypointsParams, heatmapKeypointsWGSL } from './heatmapKeypoints.wgsl.ts';
 
 export interface HeatmapKeypointsOptions {
   out?: Tensor;
@@ -13,12 +13,13 @@ export interface HeatmapKeypointsOptions {
 export function heatmapKeypoints(g: Graph, name: string, maps: Tensor, o: HeatmapKeypointsOptions = {}): Tensor {
   const [n, h, w, k] = maps.shape;
   const y = outputTensor(g, name, 'heatmapKeypoints', o.out, [n, k, 1, 3]);
-  const wg = Math.min(64, Math.max(32, nextPow2(h * w)));
-  const spec = { maps, y, wg };
+  const spec = { maps, y, wg: 64 };
+  const params = heatmapKeypointsParams(spec);
   g.add(name, {
     kernel: 'heatmapKeypoints',
-    key: `${place(maps)}>${place(y)} wg${wg}`,
-    wgsl: () => heatmapKeypointsWGSL(spec),
+    key: '',
+    wgsl: () => heatmapKeypointsWGSL(spec, params),
+    params: paramWords(params),
     workgroups: [ceilDiv(k, 4), n, 1],
     bindings: [
       { tensor: maps, access: 'read' },

@@ -1,5 +1,5 @@
 import type { Tensor } from '../engine/index.ts';
-import { vec4Index } from './common.ts';
+import { paramsWGSL, tensorParams, u32Param, vec4IndexParams, type Param } from './common.ts';
 
 export interface HeatmapKeypointsSpec {
   maps: Tensor;
@@ -15,15 +15,18 @@ export interface HeatmapKeypointsSpec {
  * each store one keypoint as (row, col, maxval, 0): output [N, K, 1, 3] in nhwc4, one vec4 per
  * keypoint, lane 3 the padding.
  */
-export function heatmapKeypointsWGSL(s: HeatmapKeypointsSpec): string {
-  const { maps, y, wg } = s;
-  const [, h, w, k] = maps.shape;
-  const npix = h * w;
-  const steps: number[] = [];
-  for (let st = wg / 2; st >= 1; st /= 2) steps.push(st);
+export function heatmapKeypointsParams(s: HeatmapKeypointsSpec): Param[] {
+  const [, h, w, k] = s.maps.shape;
+  return [...tensorParams('m', s.maps), ...tensorParams('y', s.y), u32Param('npix', h * w), u32Param('k', k)];
+}
+
+/** Sizes come from the params and the tree is a loop, so one small pipeline serves every map size. */
+export function heatmapKeypointsWGSL(s: HeatmapKeypointsSpec, params: readonly Param[]): string {
+  const { wg } = s;
   return `
 @group(0) @binding(0) var<storage, read> M: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> Y: array<vec4<f32>>;
+${paramsWGSL(params, 2)}
 
 var<workgroup> rs: array<vec4<f32>, ${wg}>;
 var<workgroup> rr: array<vec4<f32>, ${wg}>;
@@ -34,17 +37,18 @@ var<workgroup> rm: array<vec4<f32>, ${wg}>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let c4 = wid.x;
   let n = wid.y;
-  let b = ${vec4Index(maps, 'n', '0u', '0u', 'c4')};
+  let b = ${vec4IndexParams('m', 'n', '0u', '0u', 'c4')};
+  let w = P.mW;
   var s = vec4<f32>(0.0);
   var sr = vec4<f32>(0.0);
   var sc = vec4<f32>(0.0);
   var mx = vec4<f32>(0.0);
-  for (var p = t; p < ${npix}u; p += ${wg}u) {
-    let hv = clamp(M[b + p * ${maps.c4Stride}u], vec4<f32>(0.0), vec4<f32>(1.0));
-    let row = p / ${w}u;
+  for (var p = t; p < P.npix; p += ${wg}u) {
+    let hv = clamp(M[b + p * P.mS], vec4<f32>(0.0), vec4<f32>(1.0));
+    let row = p / w;
     s += hv;
     sr += hv * f32(row);
-    sc += hv * f32(p - row * ${w}u);
+    sc += hv * f32(p - row * w);
     mx = max(mx, hv);
   }
   rs[t] = s;
@@ -52,21 +56,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   rc[t] = sc;
   rm[t] = mx;
   workgroupBarrier();
-  ${steps
-    .map(
-      (st) => `if (t < ${st}u) {
-    rs[t] += rs[t + ${st}u];
-    rr[t] += rr[t + ${st}u];
-    rc[t] += rc[t + ${st}u];
-    rm[t] = max(rm[t], rm[t + ${st}u]);
+  for (var st = ${wg / 2}u; st >= 1u; st /= 2u) {
+    if (t < st) {
+      rs[t] += rs[t + st];
+      rr[t] += rr[t + st];
+      rc[t] += rc[t + st];
+      rm[t] = max(rm[t], rm[t + st]);
+    }
+    workgroupBarrier();
   }
-  workgroupBarrier();`,
-    )
-    .join('\n  ')}
   let kp = c4 * 4u + t;
-  if (t < 4u && kp < ${k}u) {
+  if (t < 4u && kp < P.k) {
     let d = max(rs[0][t], 1e-8);
-    Y[${vec4Index(y, 'n', 'kp', '0u', '0u')}] = vec4<f32>(rr[0][t] / d, rc[0][t] / d, rm[0][t], 0.0);
+    Y[${vec4IndexParams('y', 'n', 'kp', '0u', '0u')}] = vec4<f32>(rr[0][t] / d, rc[0][t] / d, rm[0][t], 0.0);
   }
 }`;
 }

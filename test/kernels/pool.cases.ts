@@ -152,9 +152,9 @@ export const poolMutants: [string, string, Mutation][] = [
   ['maxPool: SAME padding after the map acts as 0', 'maxPool2d k2 s2 SAME on odd 7x9', (s) => s.replace(/var m = X\[[^;]+;/, 'var m = vec4<f32>(0.0);')],
   ['maxPool: SAME made symmetric (top pad 0 -> 1)', 'maxPool2d k2 s2 SAME on odd 7x9', (s) => s.replace('let ys = i32(oy * P.sh) - i32(P.padT);', 'let ys = i32(oy * P.sh) - i32(P.padT) - 1;')],
   ['maxPool: left pad 2 -> 1', 'maxPool2d k3 s2 pads {0,2,2,0}', (s) => s.replace('let xs = i32(ox * P.sw) - i32(P.padL);', 'let xs = i32(ox * P.sw) - i32(P.padL) + 1;')],
-  ['GAP: tail of interleaved vector not zeroed', 'interleave x3 C=5', (s) => s.replace(/if \(wid\.x == 0u && lx == 0u && ly == 0u\) \{[^}]*\}/, '') + ' '],
-  ['GAP: first tree step skipped', 'globalAvgPool c7 64x64', (s) => s.replace(/if \(ly < 32u\)[^\n]*\n  workgroupBarrier\(\);/, '')],
-  ['GAP: pixel stride off by one', 'globalAvgPool c5 9x11 batch 2', (s) => s.replace(/p \+= (\d+)u/, (_, v) => `p += ${Number(v) + 1}u`)],
-  ['GAP: interleave stride 4 instead of 3', 'interleave x3 C=8', (s) => s.replace('j * 3u', 'j * 4u')],
+  ['GAP: tail of interleaved vector not zeroed', 'interleave x3 C=5', (s) => s.replace(/if \(wid\.x == 0u && lid == 0u\) \{[^\n]*/, '')],
+  ['GAP: first tree step skipped', 'globalAvgPool c7 64x64', (s) => s.replace('var st = P.wgY / 2u;', 'var st = P.wgY / 4u;')],
+  ['GAP: pixel stride off by one', 'globalAvgPool c5 9x11 batch 2', (s) => s.replace('p += P.wgY', 'p += P.wgY + 1u')],
+  ['GAP: interleave stride 4 instead of 3', 'interleave x3 C=8', (s) => s.replace('j * P.count', 'j * (P.count + 1u)')],
   ['avgPool: view channel offset ignored', 'avgPool2d + BN into a channel view', (s) => s.replace(/Y\[([^\]]*) \+ (\d)u \+ \(c4\)\]/, (m, a) => `Y[${a} + 0u + (c4)]`) + "\n// mutated"],
 ];
