@@ -1,7 +1,7 @@
 /**
  * What the browser benchmarks (bench/hands.ts, bench/peers.ts) share: their page module and what
  * it imports from src/, bundled by Vite into one ES module in memory (each serves it from its own
- * node:http server, tools/reference/offlinePage.ts), and the machine lines of their results.
+ * node:http server, tools/reference/offlinePage.ts), the machine lines of their results, the median.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -36,6 +36,13 @@ export async function bundlePage(entry: string): Promise<string> {
   const chunks = outputs.flatMap((o) => o.output).filter((c) => c.type === 'chunk');
   if (chunks.length !== 1 || !chunks[0].code) throw new Error(`page bundle: expected one chunk, got ${chunks.map((c) => c.fileName).join(', ')}`);
   return chunks[0].code;
+}
+
+/** Median of the values (NaN for none). */
+export function median(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 /** The CPU's model name (Linux /proc/cpuinfo, else Node's) and its logical core count. */

@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureMediapipeModels, MODEL_DIR } from '../tools/models/mediapipe.ts';
 import { BUNDLES, makeBundle, packageVersion, PHOTO_DIR, PHOTOS, TASKS, type BundleName } from '../tools/reference/mediapipe_hands_goldens.ts';
 import { openOfflinePage, serveLocal, type Reply } from '../tools/reference/offlinePage.ts';
-import { bundlePage, ROOT } from './browserBench.ts';
+import { bundlePage, median, ROOT } from './browserBench.ts';
 import type { FrameResult, Mode, PageConfig, PageInfo, RuntimeSpec, Stages } from './handsPage.ts';
 
 const args = process.argv.slice(2);
@@ -98,11 +98,6 @@ interface Series {
   note?: string;
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
 const f1 = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '-');
 

@@ -31,10 +31,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { openOfflinePage, serveLocal, type Reply } from '../tools/reference/offlinePage.ts';
-import { bundlePage, cpuLine, gitRevision, ROOT } from './browserBench.ts';
+import { bundlePage, cpuLine, gitRevision, median, ROOT } from './browserBench.ts';
 import type { ConfigUrls, CreateResult, Outputs, PageInfo, PeerSpec, RunResult } from './peersPage.ts';
 
 const args = process.argv.slice(2);
@@ -223,11 +224,6 @@ interface Series {
   error?: string;
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const sci = (v: number | undefined) => (v === undefined ? '-' : Number.isFinite(v) ? v.toExponential(1) : 'inf');
 const valid = (s: Series | undefined) => !!s && s.check.ok && (s.warmCheck?.ok ?? true) && s.steady.length > 0;
@@ -270,6 +266,7 @@ function peerTable(series: Series[]): string {
 
 async function main() {
   const t0 = Date.now();
+  const loadAtStart = loadavg()[0];
   const elapsed = () => Date.now() - t0;
   const log = (s: string) => console.log(`[${(elapsed() / 1000).toFixed(0).padStart(4)} s] ${s}`);
 
@@ -291,7 +288,7 @@ async function main() {
       `## HIU-DMTL: hiu-webgpu vs onnxruntime-web, ${new Date().toISOString().slice(0, 10)}`,
       '',
       ...(done ? [] : ['**Partial: written after a configuration, before the run ended.**', '']),
-      `- Machine: ${cpuLine()} (no GPU: WebGPU runs on the CPU, SwiftShader); shared with other jobs, hence the interleaving.`,
+      `- Machine: ${cpuLine()} (no GPU: WebGPU runs on the CPU, SwiftShader); shared with other jobs, hence the interleaving (1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end).`,
       `- Browser: headless Chromium ${chromium.replace(/^\w+\//, '')}; WebGPU adapter: ${info?.webgpu ?? '?'}; crossOriginIsolated ${info?.crossOriginIsolated} (so ORT's wasm runs one thread).`,
       `- Packages: hiu-webgpu ${pkg('.')} (git ${gitRevision()}), onnxruntime-web ${pkg('node_modules/onnxruntime-web')} (${ortFiles.join(', ')}; ${[...ortDetail].join('; ')}).`,
       ...[...models.values()].map(({ meta }) =>

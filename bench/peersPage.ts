@@ -10,6 +10,7 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import { createHandEstimator, type HandEstimate } from '../src/index.ts';
+import { describeWebGPUAdapter } from './webgpuAdapter.ts';
 
 /** One peer: ours, or onnxruntime-web with one execution provider (and WebGPU layout). */
 export interface PeerSpec {
@@ -140,13 +141,7 @@ async function createOrt(ort: typeof Ort, spec: PeerSpec): Promise<{ runner: Run
 
 const api = {
   async info(): Promise<PageInfo> {
-    let webgpu = 'none';
-    const adapter = await navigator.gpu?.requestAdapter();
-    if (adapter) {
-      const i = adapter.info;
-      webgpu = [i.vendor, i.architecture, i.description, (i as { isFallbackAdapter?: boolean }).isFallbackAdapter ? '(fallback)' : ''].filter(Boolean).join(' ');
-    }
-    return { userAgent: navigator.userAgent, webgpu, crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
+    return { userAgent: navigator.userAgent, webgpu: await describeWebGPUAdapter(), crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
   },
 
   /** Fetches the input (pixels and tensor) of one configuration; not timed. */
