@@ -25,13 +25,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import { ensureMediapipeModels, MODEL_DIR } from '../tools/models/mediapipe.ts';
 import { BUNDLES, makeBundle, packageVersion, PHOTO_DIR, PHOTOS, TASKS, type BundleName } from '../tools/reference/mediapipe_hands_goldens.ts';
 import { openOfflinePage, serveLocal, type Reply } from '../tools/reference/offlinePage.ts';
+import { bundlePage, median, ROOT } from './browserBench.ts';
 import type { FrameResult, Mode, PageConfig, PageInfo, RuntimeSpec, Stages } from './handsPage.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name: string) => {
   const i = args.indexOf(name);
@@ -64,31 +63,6 @@ const isSlow = (r: RuntimeSpec) => r.delegate === 'GPU';
 
 // ---------------------------------------------------------------------------------------------
 // Page, server, browser
-
-/** bench/handsPage.ts and what it imports from src/, as one ES module (in memory). */
-async function bundlePage(): Promise<string> {
-  const res = await build({
-    configFile: false,
-    root: ROOT,
-    logLevel: 'warn',
-    publicDir: false,
-    // The browser side of the Node-only module, as scripts/build.ts does for the package bundle.
-    resolve: { alias: [{ find: /^(.*)\/platform\/node\.ts$/, replacement: '$1/platform/browser.ts' }] },
-    build: {
-      write: false,
-      outDir: join(ROOT, 'node_modules/.cache/bench-hands'),
-      emptyOutDir: false,
-      target: 'es2022',
-      minify: false,
-      sourcemap: false,
-      lib: { entry: join(ROOT, 'bench/handsPage.ts'), formats: ['es'], fileName: () => 'handsPage.js' },
-    },
-  });
-  const outputs = (Array.isArray(res) ? res : [res]) as { output: { type: string; fileName: string; code?: string }[] }[];
-  const chunks = outputs.flatMap((o) => o.output).filter((c) => c.type === 'chunk');
-  if (chunks.length !== 1 || !chunks[0].code) throw new Error(`page bundle: expected one chunk, got ${chunks.map((c) => c.fileName).join(', ')}`);
-  return chunks[0].code;
-}
 
 function serve(pageJs: string, bundles: Map<string, Uint8Array>) {
   const types: Record<string, string> = { html: 'text/html', mjs: 'text/javascript', js: 'text/javascript', wasm: 'application/wasm' };
@@ -124,11 +98,6 @@ interface Series {
   note?: string;
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 const f0 = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
 const f1 = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '-');
 
@@ -187,7 +156,7 @@ async function main() {
 
   ensureMediapipeModels(MODEL_DIR);
   const bundles = new Map((Object.keys(BUNDLES) as BundleName[]).map((b) => [b, makeBundle(b).bytes]));
-  const pageJs = await bundlePage();
+  const pageJs = await bundlePage('bench/handsPage.ts');
   log(`page bundle ${(pageJs.length / 1024).toFixed(0)} kB; .task bundles ${[...bundles].map(([k, v]) => `${k} ${(v.length / 1024).toFixed(0)} kB`).join(', ')}`);
   const server = await serve(pageJs, bundles);
   const { launchChromium } = await import('../test/browser/chromium.ts');

@@ -10,6 +10,7 @@
 import type { FilesetResolver as MpFilesetResolver, HandLandmarker as MpHandLandmarker, HandLandmarkerResult } from '@mediapipe/tasks-vision';
 import { createHandEstimator, type HandTimings } from '../src/index.ts';
 import { TASKS_PALM_TARGET_ANGLE } from '../src/model/handRegion.ts';
+import { describeWebGPUAdapter } from './webgpuAdapter.ts';
 
 export type Mode = 'image' | 'video';
 export type Model = 'full' | 'lite';
@@ -169,12 +170,7 @@ async function createMediapipe(spec: RuntimeSpec, mode: Mode): Promise<Runner> {
 
 const api = {
   async info(): Promise<PageInfo> {
-    let webgpu = 'none';
-    const adapter = await navigator.gpu?.requestAdapter();
-    if (adapter) {
-      const i = adapter.info;
-      webgpu = [i.vendor, i.architecture, i.description, (i as { isFallbackAdapter?: boolean }).isFallbackAdapter ? '(fallback)' : ''].filter(Boolean).join(' ');
-    }
+    const webgpu = await describeWebGPUAdapter();
     let webgl = 'none';
     const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
     if (gl) {
