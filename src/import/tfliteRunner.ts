@@ -51,13 +51,8 @@ export class TfliteRunner {
       this.executable.write(t, packNHWC(d, t.shape));
     }
     await this.executable.run();
-    const out: Record<string, Float32Array> = {};
-    for (const io of this.outputs) out[io.name] = await this.readOutput(io);
-    return out;
-  }
-
-  private readOutput(io: TfliteIo): Promise<Float32Array> {
-    return readTfliteOutput(this.executable, io, this.imported.batch, this.imported.file);
+    const data = await readTfliteOutputs(this.executable, this.outputs, this.imported.batch, this.imported.file);
+    return Object.fromEntries(this.outputs.map((io, i) => [io.name, data[i]]));
   }
 
   profile(o?: ProfileOptions): Promise<Profile> {
@@ -71,7 +66,18 @@ export class TfliteRunner {
 
 /** Reads a model output: per batch item, each part's dense NHWC data in turn. */
 export async function readTfliteOutput(exe: Executable, io: TfliteIo, batch: number, file = 'model'): Promise<Float32Array> {
-  const dense = await Promise.all(io.parts.map(async (p) => unpackNHWC(await exe.read(p), p.shape)));
+  return (await readTfliteOutputs(exe, [io], batch, file))[0];
+}
+
+/** Reads several model outputs with one read-back (one GPU round trip for all their parts). */
+export async function readTfliteOutputs(exe: Executable, ios: readonly TfliteIo[], batch: number, file = 'model'): Promise<Float32Array[]> {
+  const parts = ios.flatMap((io) => io.parts);
+  const raw = await exe.readMany(parts);
+  let next = 0;
+  return ios.map((io) => assembleOutput(io, io.parts.map((p) => unpackNHWC(raw[next++], p.shape)), batch, file));
+}
+
+function assembleOutput(io: TfliteIo, dense: Float32Array[], batch: number, file: string): Float32Array {
   if (dense.length === 1) return dense[0];
   const result = new Float32Array(count(io.shape));
   let at = 0;

@@ -9,7 +9,7 @@
  */
 import { EngineError, Graph, type BuildStats, type Engine, type Executable, type Profile, type Tensor } from '../engine/index.ts';
 import type { ProfileOptions } from '../engine/executor.ts';
-import { importTflite, readTfliteOutput, type ImportedModel } from '../import/index.ts';
+import { importTflite, readTfliteOutputs, type ImportedModel } from '../import/index.ts';
 import { AffineCropTexture, type AffineCropItem } from '../kernels/affineCrop.ts';
 import { checkSourceTexture } from '../kernels/imageToTensor.ts';
 import type { TfliteModel } from '../weights/tflite.ts';
@@ -169,7 +169,7 @@ export class HandLandmarker {
   private async run(s: Stage, texture: GPUTexture, crops: AffineCropItem[]): Promise<Float32Array[]> {
     const input = s.exe.gpuBuffer(s.input);
     await s.exe.run({ before: (enc) => s.crop.encode(enc, texture, input, crops) });
-    return Promise.all(s.net.outputs.map((io) => readTfliteOutput(s.exe, io, s.net.batch, s.net.file)));
+    return readTfliteOutputs(s.exe, s.net.outputs, s.net.batch, s.net.file);
   }
 
   /** The image as a texture: a caller's GPUTexture as is, RGBA bytes written into one of exactly their size. */

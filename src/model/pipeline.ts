@@ -3,7 +3,7 @@
  * coefficients, and the readback that turns output tensors into CPU results (mirroring right
  * hands back, since the network was trained on left hands).
  */
-import { unpackNHWC, type Executable, type Graph, type Tensor } from '../engine/index.ts';
+import { unpackNHWC, unpackToNCHW, type Executable, type Graph, type Tensor } from '../engine/index.ts';
 import type { HiuConfig } from '../weights/config.ts';
 import { buildHiuGraph, type HiuGraph } from './hiu.ts';
 import { buildMano, type ManoOutputs } from './mano.ts';
@@ -84,21 +84,25 @@ export async function readHandResults(exe: Executable, h: HandGraph, rights: rea
   const { net, mano } = h;
   const batch = net.last.heatmaps.shape[0];
   if (rights.length > batch) throw new Error(`readHandResults: ${rights.length} items asked, the graph has batch ${batch}`);
-  const nchw = async (t: Tensor) => {
+  // Every output in one read-back (one GPU round trip), then unpacked.
+  const wanted = [net.last.heatmaps, net.last.pof, net.last.maskLogit, net.last.maskProb, net.last.keypoints,
+    ...(net.coeffs ? [net.coeffs] : []), ...(mano ? [mano.vertices, mano.joints3d, mano.joints2d] : [])];
+  const raw = new Map((await exe.readMany(wanted)).map((d, i) => [wanted[i], d]));
+  const nchw = (t: Tensor) => {
     const [, hh, ww, c] = t.shape;
-    return { all: await exe.readNCHW(t), per: c * hh * ww, shape: [1, c, hh, ww] as [number, number, number, number] };
+    return { all: unpackToNCHW(raw.get(t)!, t.shape), per: c * hh * ww, shape: [1, c, hh, ww] as [number, number, number, number] };
   };
-  const nhwc = async (t: Tensor) => ({ all: unpackNHWC(await exe.read(t), t.shape), per: t.shape[1] * t.shape[2] * t.shape[3] });
+  const nhwc = (t: Tensor) => ({ all: unpackNHWC(raw.get(t)!, t.shape), per: t.shape[1] * t.shape[2] * t.shape[3] });
   const item = (a: { all: Float32Array; per: number }, i: number) => a.all.slice(i * a.per, (i + 1) * a.per);
-  const HM = await nchw(net.last.heatmaps);
-  const POF = await nchw(net.last.pof);
-  const ML = await nchw(net.last.maskLogit);
-  const MP = await nchw(net.last.maskProb);
-  const KP = await nhwc(net.last.keypoints);
-  const CO = net.coeffs ? await nhwc(net.coeffs) : null;
-  const VE = mano ? await nhwc(mano.vertices) : null;
-  const J3 = mano ? await nhwc(mano.joints3d) : null;
-  const J2 = mano ? await nhwc(mano.joints2d) : null;
+  const HM = nchw(net.last.heatmaps);
+  const POF = nchw(net.last.pof);
+  const ML = nchw(net.last.maskLogit);
+  const MP = nchw(net.last.maskProb);
+  const KP = nhwc(net.last.keypoints);
+  const CO = net.coeffs ? nhwc(net.coeffs) : null;
+  const VE = mano ? nhwc(mano.vertices) : null;
+  const J3 = mano ? nhwc(mano.joints3d) : null;
+  const J2 = mano ? nhwc(mano.joints2d) : null;
   const mapSize = HM.shape[3];
   const scale = h.inputSize / mapSize;
   const out: HandResult[] = [];

@@ -56,6 +56,22 @@ test('profile times every dispatch by layer name', async () => {
   engine.release(exe);
 });
 
+test('readMany reads several tensors in one round trip, equal to reading each alone', async () => {
+  const g = new Graph();
+  const x = g.input('x', [1, 5, 3, 3]);
+  const rng = makeRng(11);
+  const a = g.output(conv2d(g, 'a', x, { weight: new Float32Array(randomArray(5 * 3, rng)), outChannels: 5, kernel: 1 }));
+  const b = g.output(conv2d(g, 'b', x, { weight: new Float32Array(randomArray(2 * 3 * 9, rng)), outChannels: 2, kernel: 3, padding: 1 }));
+  const exe = await engine.compile(g);
+  exe.writeNCHW(x, new Float32Array(randomArray(3 * 15, rng)));
+  await exe.run();
+  const alone = [await exe.read(a), await exe.read(b), await exe.read(x)];
+  const together = await exe.readMany([a, b, x, a]);
+  expect(together.map((d) => Array.from(d))).toEqual([...alone, alone[0]].map((d) => Array.from(d)));
+  expect(together[0]).not.toBe(together[3]); // callers may modify what they get
+  engine.release(exe);
+});
+
 test('reading an intermediate tensor is refused: its buffer is shared', async () => {
   const g = new Graph();
   const x = g.input('x', [1, 4, 4, 4]);
