@@ -25,8 +25,8 @@ export function globalAvgPool(g: Graph, name: string, x: Tensor, o: GlobalAvgPoo
   const y = outputTensor(g, name, 'globalAvgPool', o.out, [n, 1, 1, c * count]);
   const c4 = ceilDiv(c, 4);
   const npix = h * w;
-  // Up to 64 pixel lanes per channel group, 256 threads; small maps widen the channel side.
-  const wgY = Math.min(64, nextPow2(npix));
+  // Up to 16 pixel lanes per channel group (a 4-step tree), the rest of the threads over channels.
+  const wgY = Math.min(16, nextPow2(npix));
   const wgX = Math.min(nextPow2(c4), Math.max(1, GAP_THREADS / wgY));
   const params = globalAvgPoolParams({ x, y, count, index, wgX, wgY });
   g.add(name, {
