@@ -64,7 +64,7 @@ export const headMutants: [string, string, Mutation][] = [
   ['keypoints: row and col swapped', '5 maps 9x4', (s) => s.replace('rr[0][t] / d, rc[0][t] / d', 'rc[0][t] / d, rr[0][t] / d')],
   ['keypoints: eps 1 instead of 1e-8', 'heat sums below 1', (s) => s.replace('1e-8', '1.0')],
   ['keypoints: max not combined in the tree', '21 sparse maps 8x8', (s) => s.replace('rm[t] = max(rm[t], rm[t + st]);', '')],
-  ['keypoints: first tree step skipped', '21 maps 16x16', (s) => s.replace('var st = 32u;', 'var st = 16u;')],
+  ['keypoints: first tree step skipped', '21 maps 16x16', (s) => s.replace('var st = 8u;', 'var st = 4u;')],
   ['keypoints: column from the wrong width', '1 map 5x7', (s) => s.replace('p - row * w', 'p - row * (w - 1u)')],
   ['sigmoid: batch index ignored', 'sigmoid c5 3x7 batch 2', (s) => s.replace(/let n = q \/ \d+u;/, 'let n = 0u;')],
 ];
