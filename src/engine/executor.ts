@@ -350,8 +350,7 @@ export class Executable {
 
   /**
    * Reads several inputs or outputs (nhwc4 storage) after all submitted work with one submit and
-   * the maps awaited together: one GPU round trip instead of one per tensor, which is most of a
-   * small network's read-back time in a browser.
+   * the maps awaited together: one GPU round trip instead of one per tensor.
    */
   readMany(ts: readonly Tensor[]): Promise<Float32Array[]> {
     this.check();
@@ -365,11 +364,11 @@ export class Executable {
           st = this.tracker.buffer(this.device, { label: `read:${t.name}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
           this.staging.set(t.id, st);
         }
-        enc.copyBufferToBuffer(srcs[i], 0, st, 0, size);
+        if (ts.indexOf(t) === i) enc.copyBufferToBuffer(srcs[i], 0, st, 0, size); // once per tensor
         return st;
       });
       this.device.queue.submit([enc.finish()]);
-      // A tensor asked for twice shares one staging buffer: map it once.
+      // A tensor asked for twice shares one staging buffer: map it once, copy the data for the repeats.
       const unique = [...new Set(staged)];
       const maps = await Promise.allSettled(unique.map((st) => st.mapAsync(GPUMapMode.READ)));
       const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');

@@ -76,7 +76,7 @@ export async function readHandResult(exe: Executable, h: HandGraph, right = fals
 }
 
 /**
- * Reads several batch items with one readback per output tensor: item i is read when
+ * Reads several batch items with one readback of every output tensor: item i is read when
  * `rights[i]` is a boolean (true mirrors it back to a right hand); holes are skipped (the
  * returned array has a hole there too).
  */
