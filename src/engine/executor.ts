@@ -4,7 +4,7 @@ import type { Graph, Node, Tensor } from './graph.ts';
 import { bindingSignature, type PipelineCache } from './pipelines.ts';
 import { planMemory, type MemoryPlan } from './planner.ts';
 import { packNCHW, storageBytes, unpackToNCHW } from './tensor.ts';
-import type { ResourceTracker } from './resources.ts';
+import type { MemoryByKind, ResourceTracker } from './resources.ts';
 
 export interface LayerTiming {
   name: string;
@@ -113,10 +113,10 @@ export class Executable {
     const t1 = performance.now();
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.slots = plan.slotBytes.map((size, i) =>
-      this.tracker.buffer(device, { label: `slot${i}`, size: Math.max(16, size), usage }),
+      this.tracker.buffer(device, { label: `slot${i}`, size: Math.max(16, size), usage }, 'activations'),
     );
     for (const c of graph.constants) {
-      const buf = this.tracker.buffer(device, { label: c.name, size: Math.max(16, c.data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      const buf = this.tracker.buffer(device, { label: c.name, size: Math.max(16, c.data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }, c.kind);
       device.queue.writeBuffer(buf, 0, c.data.buffer, c.data.byteOffset, c.data.byteLength);
       this.constBuffers.push(buf);
     }
@@ -159,7 +159,7 @@ export class Executable {
     if (!end) return { buffer: null, at };
     const bytes = new Uint32Array(end / 4);
     this.graph.nodes.forEach((n, i) => n.params && bytes.set(n.params, at[i]!.offset / 4));
-    this.paramBuffer = this.tracker.buffer(this.device, { label: 'params', size: end, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.paramBuffer = this.tracker.buffer(this.device, { label: 'params', size: end, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }, 'constants');
     this.device.queue.writeBuffer(this.paramBuffer, 0, bytes);
     return { buffer: this.paramBuffer, at };
   }
@@ -258,8 +258,8 @@ export class Executable {
     if (!this.query) {
       this.query = {
         set: this.tracker.querySet(this.device, { label: 'layer-times', type: 'timestamp', count }),
-        resolve: this.tracker.buffer(this.device, { label: 'layer-times-resolve', size: 8 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
-        read: this.tracker.buffer(this.device, { label: 'layer-times-read', size: 8 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+        resolve: this.tracker.buffer(this.device, { label: 'layer-times-resolve', size: 8 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }, 'other'),
+        read: this.tracker.buffer(this.device, { label: 'layer-times-read', size: 8 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }, 'other'),
       };
     }
     const q = this.query;
@@ -361,7 +361,7 @@ export class Executable {
         const size = storageBytes(t.shape);
         let st = this.staging.get(t.id);
         if (!st) {
-          st = this.tracker.buffer(this.device, { label: `read:${t.name}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+          st = this.tracker.buffer(this.device, { label: `read:${t.name}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }, 'staging');
           this.staging.set(t.id, st);
         }
         if (ts.indexOf(t) === i) enc.copyBufferToBuffer(srcs[i], 0, st, 0, size); // once per tensor
@@ -393,6 +393,17 @@ export class Executable {
     const p = this.chain.then(fn);
     this.chain = p.catch(() => undefined);
     return p;
+  }
+
+  /**
+   * GPU memory this executable holds, by kind: weights (at the graph's weight precision), other
+   * constants, activation slots, read-back staging, profiling buffers.
+   */
+  memory(): MemoryByKind {
+    const bufs = [...this.slots, ...this.constBuffers, ...this.staging.values()];
+    if (this.paramBuffer) bufs.push(this.paramBuffer);
+    if (this.query) bufs.push(this.query.resolve, this.query.read);
+    return this.tracker.memoryOf(bufs);
   }
 
   get dispatchCount(): number {

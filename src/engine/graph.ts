@@ -1,5 +1,6 @@
 import { ShapeError } from './errors.ts';
 import { checkShape, pad4, storageBytes, type TensorInfo } from './tensor.ts';
+import { packF16Pairs } from '../util/f16.ts';
 
 /** A tensor in a graph: an activation (input, intermediate, output) or a view into one. */
 export class Tensor implements TensorInfo {
@@ -29,13 +30,30 @@ export class Tensor implements TensorInfo {
   }
 }
 
+/**
+ * How a graph's weights sit in GPU memory: 'f32', or 'f16' pairs packed in u32 words (half the
+ * bytes; kernels widen them with unpack2x16float, so no shader-f16 is needed and math stays f32).
+ */
+export type WeightPrecision = 'f32' | 'f16';
+
+/** What a constant holds, for memory reports: layer weights, or other data (scale/shift, tables). */
+export type ConstantKind = 'weights' | 'constants';
+
 /** Read-only weights or other data uploaded once. */
 export class Constant {
   constructor(
     readonly id: number,
     readonly name: string,
     readonly data: Float32Array | Uint32Array,
+    readonly kind: ConstantKind = 'constants',
+    /** 'f16': data holds f16 pairs packed in u32 words (see Graph.weights). */
+    readonly dtype: WeightPrecision = 'f32',
   ) {}
+}
+
+export interface GraphOptions {
+  /** How `weights()` stores layer weights on the GPU (default 'f32'). */
+  weightPrecision?: WeightPrecision;
 }
 
 export type Binding =
@@ -82,6 +100,13 @@ export class Graph {
   readonly outputs = new Set<Tensor>();
   private names = new Set<string>();
   private scopes: string[] = [];
+  readonly weightPrecision: WeightPrecision;
+
+  constructor(o: GraphOptions = {}) {
+    const p = o.weightPrecision ?? 'f32';
+    if (p !== 'f32' && p !== 'f16') throw new ShapeError(`graph: weightPrecision must be 'f32' or 'f16', got '${String(p)}'`);
+    this.weightPrecision = p;
+  }
 
   /** Prefixes layer names added inside `fn` with `name.`; nests. */
   scope<T>(name: string, fn: () => T): T {
@@ -133,6 +158,19 @@ export class Graph {
 
   constant(name: string, data: Float32Array | Uint32Array): Constant {
     const c = new Constant(this.constants.length, this.qualified(name), data);
+    this.constants.push(c);
+    return c;
+  }
+
+  /**
+   * A layer's (already packed) weights, stored at the graph's weightPrecision: as is for 'f32',
+   * rounded to f16 pairs in u32 words for 'f16' (a value beyond the f16 range is an error naming
+   * the constant). Kernels read them through weightBufferWGSL.
+   */
+  weights(name: string, data: Float32Array): Constant {
+    const q = this.qualified(name);
+    const f16 = this.weightPrecision === 'f16';
+    const c = new Constant(this.constants.length, q, f16 ? packF16Pairs(data, `weights '${q}'`) : data, 'weights', this.weightPrecision);
     this.constants.push(c);
     return c;
   }

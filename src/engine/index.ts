@@ -4,10 +4,10 @@ export { Engine } from './engine.ts';
 export { acquireDevice, type AcquireOptions, type GpuContext } from './device.ts';
 export * from './errors.ts';
 export { Executable, type BuildStats, type LayerTiming, type Profile } from './executor.ts';
-export { Graph, Tensor, Constant, type Binding, type Dispatch, type Node } from './graph.ts';
+export { Graph, Tensor, Constant, type Binding, type ConstantKind, type Dispatch, type GraphOptions, type Node, type WeightPrecision } from './graph.ts';
 export { planMemory, type MemoryPlan } from './planner.ts';
 export { PipelineCache } from './pipelines.ts';
-export type { ResourceCounts } from './resources.ts';
+export type { MemoryByKind, MemoryKind, ResourceCounts } from './resources.ts';
 export * from './tensor.ts';
 export type { ProfileMethod, ProfileOptions } from './executor.ts';
 export {

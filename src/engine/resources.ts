@@ -7,17 +7,41 @@ export interface ResourceCounts {
   bufferBytes: number;
   querySets: number;
   bindGroups: number;
+  /** bufferBytes split by what the buffers hold. */
+  memory: MemoryByKind;
+}
+
+/**
+ * What a GPU buffer holds: layer weights; other constants (scale/shift, tables, shape params);
+ * activations (inputs, outputs and the planned intermediate slots); staging (read-back copies);
+ * other (profiling queries' buffers).
+ */
+export type MemoryKind = 'weights' | 'constants' | 'activations' | 'staging' | 'other';
+export type MemoryByKind = Record<MemoryKind, number>;
+
+export const emptyMemory = (): MemoryByKind => ({ weights: 0, constants: 0, activations: 0, staging: 0, other: 0 });
+
+/** Sums buffer sizes by kind. */
+export function memoryByKind(buffers: Iterable<{ size: number; kind: MemoryKind }>): MemoryByKind {
+  const m = emptyMemory();
+  for (const b of buffers) m[b.kind] += b.size;
+  return m;
 }
 
 export class ResourceTracker {
-  private buffers = new Map<GPUBuffer, number>();
+  private buffers = new Map<GPUBuffer, { size: number; kind: MemoryKind }>();
   private querySets = new Set<GPUQuerySet>();
   private bindGroups = new Set<GPUBindGroup>();
 
-  buffer(device: GPUDevice, desc: GPUBufferDescriptor): GPUBuffer {
+  buffer(device: GPUDevice, desc: GPUBufferDescriptor, kind: MemoryKind): GPUBuffer {
     const b = device.createBuffer(desc);
-    this.buffers.set(b, desc.size);
+    this.buffers.set(b, { size: desc.size, kind });
     return b;
+  }
+
+  /** Bytes of the given buffers (those this tracker still holds) by kind. */
+  memoryOf(buffers: Iterable<GPUBuffer>): MemoryByKind {
+    return memoryByKind([...buffers].flatMap((b) => this.buffers.get(b) ?? []));
   }
 
   querySet(device: GPUDevice, desc: GPUQuerySetDescriptor): GPUQuerySet {
@@ -45,8 +69,9 @@ export class ResourceTracker {
 
   counts(): ResourceCounts {
     let bytes = 0;
-    for (const s of this.buffers.values()) bytes += s;
-    return { buffers: this.buffers.size, bufferBytes: bytes, querySets: this.querySets.size, bindGroups: this.bindGroups.size };
+    for (const s of this.buffers.values()) bytes += s.size;
+    const memory = memoryByKind(this.buffers.values());
+    return { buffers: this.buffers.size, bufferBytes: bytes, querySets: this.querySets.size, bindGroups: this.bindGroups.size, memory };
   }
 
   destroyAll(): void {

@@ -1,4 +1,4 @@
-import { ShapeError, type Graph, type Tensor } from '../engine/index.ts';
+import { ShapeError, type Constant, type Graph, type Tensor } from '../engine/index.ts';
 
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
@@ -328,3 +328,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let ${p} = wid.y * (64u / P.wgX) + lid / P.wgX;
   let n = wid.z;`;
 }
+
+/**
+ * WGSL for a weight buffer at `binding` stored as `c.dtype` (see Graph.weights), read through
+ * `fn <fn>(i: u32)`: 'vec4' reads vec4 i (f16: two u32 words, widened with unpack2x16float),
+ * 'scalar' reads element i. Kernels read weights only through this, so both precisions share
+ * one kernel source.
+ */
+export function weightBufferWGSL(c: Constant, binding: number, buf: string, fn: string, read: 'vec4' | 'scalar'): string {
+  const decl = (type: string) => `@group(0) @binding(${binding}) var<storage, read> ${buf}: array<${type}>;`;
+  if (c.dtype === 'f32')
+    return read === 'vec4'
+      ? `${decl('vec4<f32>')}\nfn ${fn}(i: u32) -> vec4<f32> { return ${buf}[i]; }`
+      : `${decl('f32')}\nfn ${fn}(i: u32) -> f32 { return ${buf}[i]; }`;
+  return read === 'vec4'
+    ? `${decl('vec2<u32>')}\nfn ${fn}(i: u32) -> vec4<f32> { let p = ${buf}[i]; return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y)); }`
+    : `${decl('u32')}\nfn ${fn}(i: u32) -> f32 { return unpack2x16float(${buf}[i >> 1u])[i & 1u]; }`;
+}
+
+/** Pipeline-key part for a weight constant's storage (nothing for f32, so f32 keys are unchanged). */
+export const weightKey = (c: Constant): string => (c.dtype === 'f32' ? '' : ` w:${c.dtype}`);
+
+/** Bytes per weight value as stored (for the profiler's byte counts). */
+export const weightBytes = (c: Constant): number => (c.dtype === 'f16' ? 2 : 4);

@@ -1,6 +1,6 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
 import {
-  activationKind, ceilDiv, checkAddend, paramWords, checkSameBatchAndChannels, packScaleShift, place, preluSlopes, resizeCoordinates, resolveActivation, slidingWindow, windowKey,
+  activationKind, ceilDiv, checkAddend, paramWords, weightBytes, weightKey, checkSameBatchAndChannels, packScaleShift, place, preluSlopes, resizeCoordinates, resolveActivation, slidingWindow, windowKey,
   type Activation, type Pair, type Padding, type ResizeCoordinates,
 } from './common.ts';
 import { conv2dDirectWGSL, conv2dParams, conv2dWGSL, type Conv2dSpec } from './conv2d.wgsl.ts';
@@ -66,10 +66,10 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
   const wgX = Math.min(8, 2 ** Math.ceil(Math.log2(coBlocks)));
   const wgY = 64 / wgX;
   const upsample = o.upsampleAdd && { t: o.upsampleAdd.tensor, coordinates: resizeCoordinates(o.upsampleAdd, `${what} upsampleAdd`) };
-  const spec: Conv2dSpec = { x, y, win, coPad4, tp, tc, wgX, wgY, act: activationKind(act), residual: o.residual, upsample };
   if (variant === 'direct' && (o.residual || o.upsampleAdd))
     throw new ShapeError(`${what}: the direct variant has no residual or upsample epilogue`);
-  const w = g.constant(`${name}.weight`, packConvWeight(o.weight, co, ci, kh, kw, coPad4 * 4));
+  const w = g.weights(`${name}.weight`, packConvWeight(o.weight, co, ci, kh, kw, coPad4 * 4));
+  const spec: Conv2dSpec = { x, y, w, win, coPad4, tp, tc, wgX, wgY, act: activationKind(act), residual: o.residual, upsample };
   const ss = g.constant(`${name}.scaleShift`, packScaleShift(co, coPad4 * 4, o.scale, o.shift, o.bias, preluSlopes(act)));
   const bindings = [
     { tensor: x, access: 'read' as const },
@@ -80,9 +80,9 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
     ...(o.upsampleAdd ? [{ tensor: o.upsampleAdd.tensor, access: 'read' as const }] : []),
   ];
   const macs = n * oh * ow * co * ci * kh * kw;
-  const bytes = 4 * (n * ih * iw * pad4(ci) + o.weight.length + n * oh * ow * pad4(co) * (1 + (o.residual ? 1 : 0)));
+  const bytes = 4 * (n * ih * iw * pad4(ci) + n * oh * ow * pad4(co) * (1 + (o.residual ? 1 : 0))) + weightBytes(w) * o.weight.length;
   if (variant === 'direct') {
-    const key = `${place(x)}>${place(y)} ${windowKey(win)} a:${spec.act}`;
+    const key = `${place(x)}>${place(y)} ${windowKey(win)} a:${spec.act}${weightKey(w)}`;
     const total = n * oh * ow * coPad4 * 4;
     const wg = 64;
     const groups = ceilDiv(total, wg);
@@ -92,7 +92,7 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
     });
   } else {
     // Baked in: kernel size, blocking, workgroup and epilogue; shapes are params.
-    const key = `k${kh}x${kw} t${tp}x${tc} a:${spec.act}${o.residual ? ' res' : ''}${upsample ? ` up:${upsample.coordinates}` : ''}`;
+    const key = `k${kh}x${kw} t${tp}x${tc} a:${spec.act}${o.residual ? ' res' : ''}${upsample ? ` up:${upsample.coordinates}` : ''}${weightKey(w)}`;
     const params = conv2dParams(spec);
     g.add(name, {
       kernel: 'conv2d', key, wgsl: () => conv2dWGSL(spec, params), bindings, params: paramWords(params), flops: 2 * macs, bytes,

@@ -1,13 +1,15 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import type { Tensor } from '../engine/index.ts';
+import type { Constant, Tensor } from '../engine/index.ts';
 import {
-  activationWGSL, bilinearSamplerParams, paramsWGSL, samplerParams, tensorParams, u32Param, vec4Index, vec4IndexParams,
+  activationWGSL, bilinearSamplerParams, paramsWGSL, weightBufferWGSL, samplerParams, tensorParams, u32Param, vec4Index, vec4IndexParams,
   type ActivationKind, type Param, type ResizeCoordinates, type WindowShape,
 } from './common.ts';
 
 export interface Conv2dSpec {
   x: Tensor;
   y: Tensor;
+  /** The packed weights (f32 or f16 pairs; read through weightBufferWGSL). */
+  w: Constant;
   win: WindowShape;
   /** Output-channel vec4 groups in the packed weights (a multiple of tc). */
   coPad4: number;
@@ -62,7 +64,7 @@ export function conv2dWGSL(s: Conv2dSpec, params: readonly Param[]): string {
   const nb = 4 + (hasRes ? 1 : 0) + (hasUp ? 1 : 0);
   return wgsl`
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
+${weightBufferWGSL(s.w, 1, 'Wt', 'wv', 'vec4')}
 @group(0) @binding(2) var<storage, read> SS: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 #if ${hasRes}
@@ -104,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         ${grp
           .map(
             (t) => `{
-          let w0 = Wt[wc + ${t * 4}u]; let w1 = Wt[wc + ${t * 4 + 1}u]; let w2 = Wt[wc + ${t * 4 + 2}u]; let w3 = Wt[wc + ${t * 4 + 3}u];
+          let w0 = wv(wc + ${t * 4}u); let w1 = wv(wc + ${t * 4 + 1}u); let w2 = wv(wc + ${t * 4 + 2}u); let w3 = wv(wc + ${t * 4 + 3}u);
           ${pix.map((i) => `a${i}_${t} += x${i}.x * w0 + x${i}.y * w1 + x${i}.z * w2 + x${i}.w * w3;`).join('\n          ')}
         }`,
           )
@@ -141,7 +143,7 @@ export function conv2dDirectWGSL(s: Conv2dSpec, wg: number): string {
   const total = n * oh * ow * cp;
   return `
 @group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> Wt: array<f32>;
+${weightBufferWGSL(s.w, 1, 'Wt', 'ws', 'scalar')}
 @group(0) @binding(2) var<storage, read> SS: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
@@ -162,7 +164,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (iy < 0 || iy >= ${ih} || ix < 0 || ix >= ${iw}) { continue; }
       for (var c = 0u; c < ${ci}u; c++) {
         let xv = X[(${vec4Index(x, 'n', 'u32(iy)', 'u32(ix)', '0u')}) * 4u + c];
-        acc += xv * Wt[((((ky * ${kw}u + kx) * ${Math.ceil(ci / 4)}u + c / 4u) * ${s.coPad4}u + oc / 4u) * 4u + c % 4u) * 4u + oc % 4u];
+        acc += xv * ws(((((ky * ${kw}u + kx) * ${Math.ceil(ci / 4)}u + c / 4u) * ${s.coPad4}u + oc / 4u) * 4u + c % 4u) * 4u + oc % 4u);
       }
     }
   }

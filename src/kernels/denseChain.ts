@@ -1,5 +1,5 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
-import { ceilDiv, outputTensor, packScaleShift, place } from './common.ts';
+import { ceilDiv, outputTensor, packScaleShift, place, weightBytes, weightKey } from './common.ts';
 import { denseChainWGSL, type DenseLayerSpec } from './denseChain.wgsl.ts';
 
 export interface DenseLayer {
@@ -35,7 +35,6 @@ export function denseChain(g: Graph, name: string, x: Tensor, layers: DenseLayer
   if (layers.length < 1) throw new ShapeError(`denseChain '${name}': no layers`);
   let width = c;
   const widths = [c];
-  const packedLen: number[] = [];
   for (const [i, l] of layers.entries()) {
     const out = l.weight.length / width;
     if (!Number.isInteger(out) || out < 1)
@@ -44,7 +43,6 @@ export function denseChain(g: Graph, name: string, x: Tensor, layers: DenseLayer
       if (v && v.length !== out) throw new ShapeError(`denseChain '${name}' layer ${i}: ${what} has ${v.length} values, expected ${out}`);
     width = out;
     widths.push(out);
-    packedLen.push(pad4(widths[i]) * pad4(out) + 2 * pad4(out));
   }
   // The input is read from memory and the output stored there; what lives in workgroup memory is
   // every width in between.
@@ -53,26 +51,27 @@ export function denseChain(g: Graph, name: string, x: Tensor, layers: DenseLayer
     throw new ShapeError(`denseChain '${name}': layer ${tooWide - 1} outputs ${widths[tooWide]} values, more than the ${DENSE_MAX_WIDTH} an intermediate vector may hold`);
   const y = outputTensor(g, name, 'denseChain', o.out, [n, 1, 1, width]);
 
-  // One constant buffer: per layer, packed weights then scale then shift (vec4 offsets baked in).
-  const params = new Float32Array(packedLen.reduce((a, b) => a + b, 0));
+  // Two constant buffers: every layer's packed weights (at the graph's weight precision), and
+  // every layer's scale then shift (f32); the vec4 offsets are baked into the kernel.
+  const weights = new Float32Array(layers.reduce((a, _, i) => a + pad4(widths[i]) * pad4(widths[i + 1]), 0));
+  const ss = new Float32Array(widths.slice(1).reduce((a, v) => a + 2 * pad4(v), 0));
   const specs: DenseLayerSpec[] = [];
-  let off = 0;
+  let wAt = 0;
+  let ssAt = 0;
   for (const [i, l] of layers.entries()) {
     const inW = widths[i];
     const outW = widths[i + 1];
     const in4 = ceilDiv(inW, 4);
     const out4 = ceilDiv(outW, 4);
-    const wOff = off / 4;
     for (let oc = 0; oc < outW; oc++)
       for (let ic = 0; ic < inW; ic++)
-        params[off + (((ic >> 2) * out4 + (oc >> 2)) * 4 + (ic & 3)) * 4 + (oc & 3)] = l.weight[oc * inW + ic];
-    off += in4 * out4 * 16;
-    const ssOff = off / 4;
-    params.set(packScaleShift(outW, out4 * 4, l.scale, l.shift, l.bias), off);
-    off += out4 * 8;
+        weights[wAt + (((ic >> 2) * out4 + (oc >> 2)) * 4 + (ic & 3)) * 4 + (oc & 3)] = l.weight[oc * inW + ic];
+    ss.set(packScaleShift(outW, out4 * 4, l.scale, l.shift, l.bias), ssAt);
     let slices = 1;
     while (slices * 2 * out4 <= THREADS && slices * 2 <= in4) slices *= 2;
-    specs.push({ in4, out4, slices, wOff, ssOff, relu: !!l.relu });
+    specs.push({ in4, out4, slices, wOff: wAt / 4, ssOff: ssAt / 4, relu: !!l.relu });
+    wAt += in4 * out4 * 16;
+    ssAt += out4 * 8;
   }
   // Layer i (not the last) writes A when i is even, B when odd.
   const maxOut = (parity: number) => Math.max(0, ...specs.slice(0, -1).filter((_, i) => i % 2 === parity).map((s) => s.out4));
@@ -82,20 +81,22 @@ export function denseChain(g: Graph, name: string, x: Tensor, layers: DenseLayer
   const shared = 16 * (aSize + bSize + partSize);
   if (shared > MAX_WORKGROUP_BYTES)
     throw new ShapeError(`denseChain '${name}': widths [${widths}] need ${shared} bytes of workgroup memory, more than ${MAX_WORKGROUP_BYTES}`);
-  const spec = { x, y, layers: specs, threads: THREADS, aSize, bSize, partSize };
+  const wt = g.weights(`${name}.weight`, weights);
+  const spec = { x, y, w: wt, layers: specs, threads: THREADS, aSize, bSize, partSize };
   const macs = widths.slice(1).reduce((s, v, i) => s + v * widths[i], 0);
   g.add(name, {
     kernel: 'denseChain',
-    key: `${place(x)}>${place(y)} ${widths.join('-')} r${layers.map((l) => +!!l.relu).join('')}`,
+    key: `${place(x)}>${place(y)} ${widths.join('-')} r${layers.map((l) => +!!l.relu).join('')}${weightKey(wt)}`,
     wgsl: () => denseChainWGSL(spec),
     workgroups: [n, 1, 1],
     bindings: [
       { tensor: x, access: 'read' },
-      { constant: g.constant(`${name}.params`, params) },
+      { constant: wt },
+      { constant: g.constant(`${name}.scaleShift`, ss) },
       { tensor: y, access: 'write' },
     ],
     flops: 2 * n * macs,
-    bytes: 4 * (params.length + n * (pad4(c) + pad4(width))),
+    bytes: weightBytes(wt) * weights.length + 4 * (ss.length + n * (pad4(c) + pad4(width))),
   });
   return y;
 }

@@ -1,5 +1,5 @@
-import type { Tensor } from '../engine/index.ts';
-import { vec4Index } from './common.ts';
+import type { Constant, Tensor } from '../engine/index.ts';
+import { vec4Index, weightBufferWGSL } from './common.ts';
 
 export interface DenseLayerSpec {
   /** Input and output widths in vec4 groups. */
@@ -7,7 +7,7 @@ export interface DenseLayerSpec {
   out4: number;
   /** Input slices (split-K): out4 * slices <= threads, a power of two. */
   slices: number;
-  /** vec4 offsets of the layer's packed weights and of its scale (shift follows) in the constant buffer. */
+  /** vec4 offsets of the layer's packed weights (in the weight buffer) and of its scale (shift follows, in the scale/shift buffer). */
   wOff: number;
   ssOff: number;
   relu: boolean;
@@ -16,6 +16,8 @@ export interface DenseLayerSpec {
 export interface DenseChainSpec {
   x: Tensor;
   y: Tensor;
+  /** Every layer's packed weights (f32 or f16 pairs). */
+  w: Constant;
   layers: DenseLayerSpec[];
   threads: number;
   /** vec4 sizes of the two activation buffers (even layers write A, odd layers write B; 0 = unused). */
@@ -51,12 +53,12 @@ export function denseChainWGSL(s: DenseChainSpec): string {
     const store = (v: string, o4: string) =>
       li === last ? `Y[${vec4Index(s.y, 'n', '0u', '0u', o4)}] = ${v};` : `${dst}[${o4}] = ${v};`;
     const epi = (acc: string, o4: string) =>
-      `var v = ${acc} * P[${l.ssOff}u + ${o4}] + P[${l.ssOff + l.out4}u + ${o4}];${l.relu ? ' v = max(v, vec4<f32>(0.0));' : ''} ${store('v', o4)}`;
+      `var v = ${acc} * SS[${l.ssOff}u + ${o4}] + SS[${l.ssOff + l.out4}u + ${o4}];${l.relu ? ' v = max(v, vec4<f32>(0.0));' : ''} ${store('v', o4)}`;
     const dot = (o4: string, first: string, step: number) => `var acc = vec4<f32>(0.0);
     for (var i4 = ${first}; i4 < ${l.in4}u; i4 += ${step}u) {
       let a = ${at('i4')};
       let w = ${l.wOff}u + (i4 * ${l.out4}u + ${o4}) * 4u;
-      acc += a.x * P[w] + a.y * P[w + 1u] + a.z * P[w + 2u] + a.w * P[w + 3u];
+      acc += a.x * wv(w) + a.y * wv(w + 1u) + a.z * wv(w + 2u) + a.w * wv(w + 3u);
     }`;
     let code: string;
     if (l.slices === 1) {
@@ -90,8 +92,9 @@ export function denseChainWGSL(s: DenseChainSpec): string {
   });
   return `
 @group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> P: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
+${weightBufferWGSL(s.w, 1, 'Wt', 'wv', 'vec4')}
+@group(0) @binding(2) var<storage, read> SS: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 
 ${s.aSize ? `var<workgroup> A: array<vec4<f32>, ${s.aSize}>;` : ''}
 ${s.bSize ? `var<workgroup> B: array<vec4<f32>, ${s.bSize}>;` : ''}

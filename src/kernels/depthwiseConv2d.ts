@@ -1,6 +1,6 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
 import {
-  activationKind, ceilDiv, channelPixelTile, checkAddend, outputTensor, packScaleShift, paramWords, preluSlopes, resolveActivation, slidingWindow,
+  activationKind, ceilDiv, channelPixelTile, checkAddend, outputTensor, packScaleShift, paramWords, preluSlopes, resolveActivation, slidingWindow, weightBytes, weightKey,
   type Activation, type Pair, type Padding,
 } from './common.ts';
 import { depthwiseConv2dParams, depthwiseConv2dWGSL, type DepthwiseConv2dSpec } from './depthwiseConv2d.wgsl.ts';
@@ -50,24 +50,25 @@ export function depthwiseConv2d(g: Graph, name: string, x: Tensor, o: DepthwiseC
   const tx = Math.min(4, ow);
   const xBlocks = ceilDiv(ow, tx);
   const [wgX, wgY] = channelPixelTile(co4);
-  const spec: DepthwiseConv2dSpec = { x, y, win, m, tx, wgX, wgY, act: activationKind(act), residual: o.residual };
+  const w = g.weights(`${name}.weight`, packDepthwiseWeight(o.weight, co, kh, kw));
+  const spec: DepthwiseConv2dSpec = { x, y, w, win, m, tx, wgX, wgY, act: activationKind(act), residual: o.residual };
   const params = depthwiseConv2dParams(spec);
   g.add(name, {
     kernel: 'depthwiseConv2d',
     // Baked in: kernel size, x stride, block width, gather or not, epilogue; shapes are params.
-    key: `k${kh}x${kw} sw${win.sw} ${m === 1 ? 'vec4' : 'gather'} tx${tx} a:${spec.act}${o.residual ? ' res' : ''}`,
+    key: `k${kh}x${kw} sw${win.sw} ${m === 1 ? 'vec4' : 'gather'} tx${tx} a:${spec.act}${o.residual ? ' res' : ''}${weightKey(w)}`,
     wgsl: () => depthwiseConv2dWGSL(spec, params),
     params: paramWords(params),
     workgroups: [ceilDiv(co4, wgX), ceilDiv(oh * xBlocks, wgY), n],
     bindings: [
       { tensor: x, access: 'read' },
-      { constant: g.constant(`${name}.weight`, packDepthwiseWeight(o.weight, co, kh, kw)) },
+      { constant: w },
       { constant: g.constant(`${name}.scaleShift`, packScaleShift(co, co4 * 4, o.scale, o.shift, o.bias, preluSlopes(act))) },
       { tensor: y, access: 'write' },
       ...(o.residual ? [{ tensor: o.residual, access: 'read' as const }] : []),
     ],
     flops: 2 * n * oh * ow * co * kh * kw,
-    bytes: 4 * (n * ih * iw * pad4(c) + o.weight.length + n * oh * ow * pad4(co) * (1 + (o.residual ? 1 : 0))),
+    bytes: 4 * (n * ih * iw * pad4(c) + n * oh * ow * pad4(co) * (1 + (o.residual ? 1 : 0))) + weightBytes(w) * o.weight.length,
   });
   return y;
 }

@@ -1,9 +1,11 @@
-import type { Tensor } from '../engine/index.ts';
-import { activationWGSL, channelPixelEntryWGSL, paramsWGSL, tensorParams, u32Param, vec4IndexParams, type ActivationKind, type Param, type WindowShape } from './common.ts';
+import type { Constant, Tensor } from '../engine/index.ts';
+import { activationWGSL, channelPixelEntryWGSL, paramsWGSL, tensorParams, u32Param, vec4IndexParams, weightBufferWGSL, type ActivationKind, type Param, type WindowShape } from './common.ts';
 
 export interface DepthwiseConv2dSpec {
   x: Tensor;
   y: Tensor;
+  /** Packed weights (f32 or f16 pairs). */
+  w: Constant;
   win: WindowShape;
   /** Depth multiplier: output channel o reads input channel floor(o / m). */
   m: number;
@@ -53,7 +55,7 @@ export function depthwiseConv2dWGSL(s: DepthwiseConv2dSpec, params: readonly Par
       : `gather(${vec4IndexParams('x', 'n', 'ry', `cx${j}`, '0u')}, ch)`;
   return `
 @group(0) @binding(0) var<storage, read> X: array<${m === 1 ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(1) var<storage, read> Wt: array<vec4<f32>>;
+${weightBufferWGSL(s.w, 1, 'Wt', 'wv', 'vec4')}
 @group(0) @binding(2) var<storage, read> SS: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 ${s.residual ? '@group(0) @binding(4) var<storage, read> R: array<vec4<f32>>;' : ''}
@@ -87,7 +89,7 @@ ${channelPixelEntryWGSL('c4', 'b')}
     let ry = u32(iy);
     ${cols.map((j) => `let x${j} = select(vec4<f32>(0.0), ${load(j)}, ok${j});`).join('\n    ')}
     let wb = ky * ${kw}u * co4 + c4;
-    ${taps.map((k) => `let w${k} = Wt[wb + ${k}u * co4];`).join(' ')}
+    ${taps.map((k) => `let w${k} = wv(wb + ${k}u * co4);`).join(' ')}
     ${outs.map((t) => `a${t} += ${taps.map((k) => `x${t * sw + k} * w${k}`).join(' + ')};`).join('\n    ')}
   }
   ${outs

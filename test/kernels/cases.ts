@@ -4,6 +4,7 @@ import { bilinearCases, bilinearMutants } from './bilinear.cases.ts';
 import { conv2dCases, conv2dMutants } from './conv2d.cases.ts';
 import { depthwiseCases, depthwiseMutants } from './depthwise.cases.ts';
 import { denseCases, denseMutants } from './dense.cases.ts';
+import { f16WeightCases, f16WeightMutants } from './f16Weights.cases.ts';
 import type { KernelCase, Mutation } from './harness.ts';
 import { headCases, headMutants } from './heads.cases.ts';
 import { manoCases } from './mano.cases.ts';
@@ -12,7 +13,7 @@ import { tamCases, tamMutants } from './tam.cases.ts';
 
 /** Every kernel case; both runtimes run exactly this list. */
 export const allCases: KernelCase[] = [
-  ...conv2dCases, ...depthwiseCases, ...addCases, ...poolCases, ...bilinearCases, ...denseCases, ...tamCases, ...headCases, ...manoCases, ...affineCropCases,
+  ...conv2dCases, ...depthwiseCases, ...addCases, ...poolCases, ...bilinearCases, ...denseCases, ...tamCases, ...headCases, ...manoCases, ...affineCropCases, ...f16WeightCases,
 ];
 
 /**
@@ -20,5 +21,5 @@ export const allCases: KernelCase[] = [
  * and head kernels: [what, case name part, WGSL rewrite].
  */
 export const kernelMutants: [string, string, Mutation][] = [
-  ...conv2dMutants, ...depthwiseMutants, ...addMutants, ...poolMutants, ...bilinearMutants, ...denseMutants, ...tamMutants, ...headMutants, ...affineCropMutants,
+  ...conv2dMutants, ...depthwiseMutants, ...addMutants, ...poolMutants, ...bilinearMutants, ...denseMutants, ...tamMutants, ...headMutants, ...affineCropMutants, ...f16WeightMutants,
 ];

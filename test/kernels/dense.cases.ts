@@ -81,7 +81,7 @@ export const denseCases: KernelCase[] = [
  */
 export const denseMutants: [string, string, Mutation][] = [
   ['dense: last tree step skipped', 'regressor widths 2048', (s) => s.replace(/if \(t < (\d+)u\) \{ part\[t\] \+= part\[t \+ \1u\]; \}\n  workgroupBarrier\(\);\n  (?=if \(t < \d+u\) \{ var v)/g, '')],
-  ['dense: weight lanes 1 and 2 swapped', 'denseChain 5 -> 13 -> 3', (s) => s.replace(/a\.y \* P\[w \+ 1u\] \+ a\.z \* P\[w \+ 2u\]/g, 'a.y * P[w + 2u] + a.z * P[w + 1u]')],
+  ['dense: weight lanes 1 and 2 swapped', 'denseChain 5 -> 13 -> 3', (s) => s.replace(/a\.y \* wv\(w \+ 1u\) \+ a\.z \* wv\(w \+ 2u\)/g, 'a.y * wv(w + 2u) + a.z * wv(w + 1u)')],
   ['dense: ReLU dropped', 'TAM widths scaled down', (s) => s.replace(/ v = max\(v, vec4<f32>\(0\.0\)\);/g, '')],
   ['dense: output-group loop stops at the thread count', '61 -> 2048 -> 7', (s) => s.replace('o4 < 512u; o4 += 256u', 'o4 < 256u; o4 += 256u')],
   ['dense: layer 2 reads the ping buffer instead of the pong one', 'TAM widths scaled down', (s) => s.replace(/(layer 2:[\s\S]*?)let a = B\[i4\];/, '$1let a = A[i4];')],

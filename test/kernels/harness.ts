@@ -3,7 +3,7 @@
  * writes fresh random inputs, poisons every output with NaN, runs, and compares each output with
  * a float64 CPU reference (test/reference/cpu.ts). Padded channel lanes must read back as 0.
  */
-import { Graph, paddingViolations, unpackToNCHW, type Engine, type Tensor } from '../../src/engine/index.ts';
+import { Graph, paddingViolations, unpackToNCHW, type Engine, type GraphOptions, type Tensor } from '../../src/engine/index.ts';
 import { compare, makeRng, toFloat32, type Tensor64 } from '../reference/cpu.ts';
 
 export interface KernelCase {
@@ -29,8 +29,8 @@ export function withMutation<T>(m: Mutation, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Compiles what `build` adds, runs it once with inputs written and outputs poisoned, and compares. */
-export async function check(engine: Engine, seed: number, build: (g: Graph, rng: Rng) => Built): Promise<void> {
-  const g = new Graph();
+export async function check(engine: Engine, seed: number, build: (g: Graph, rng: Rng) => Built, graph: GraphOptions = {}): Promise<void> {
+  const g = new Graph(graph);
   const rng = makeRng(seed);
   const b = build(g, rng);
   const m = mutation;

@@ -27,6 +27,8 @@ interface Variant {
   file: string;
   dtype: 'f32' | 'f16';
   tol: number;
+  /** How the GPU holds the weights (default f32). */
+  weightPrecision?: 'f32' | 'f16';
   heads?: HiuBuildOptions['heads'];
 }
 
@@ -56,8 +58,10 @@ async function runVariant(engine: Engine, v: Variant): Promise<void> {
   const { bytes } = await convertCheckpointBytes(await readFixture(`hiu-small/${v.file}`), v.file, { dtype: v.dtype, inputSize: 64 });
   const w = await loadWeights(bytes, { architecture: 'hiu-dmtl' });
   const config = w.config as HiuConfig;
-  const g = new Graph();
+  const g = new Graph({ weightPrecision: v.weightPrecision });
   const net = buildHiuGraph(g, w.tensors, config, { heads: v.heads });
+  const held = g.constants.filter((c) => c.kind === 'weights' && c.dtype !== (v.weightPrecision ?? 'f32'));
+  if (held.length) throw new Error(`${held.length} weight constants (e.g. '${held[0].name}') are not held as ${v.weightPrecision}`);
   const exe = await engine.compile(g);
   try {
     exe.writeNCHW(net.input, await npy('input'));
@@ -94,4 +98,12 @@ export const hiuCases: KernelCase[] = [
   { name: 'model: HIU-DMTL small config, module.wrapped.zip.pth, f32, heads of every stack', run: (e) => runVariant(e, { file: 'module.wrapped.zip.pth', dtype: 'f32', tol: 1e-4, heads: 'all' }) },
   { name: 'model: HIU-DMTL small config on a 96x96 input (maps 24x24) matches PyTorch', run: (e) => runSize96(e) },
   { name: 'model: HIU-DMTL small config, model.legacy.pth, f16 weights (rel L2 <= 5e-3; measured <= 1.4e-3)', run: (e) => runVariant(e, { file: 'model.legacy.pth', dtype: 'f16', tol: 5e-3 }) },
+  {
+    name: 'model: HIU-DMTL small config, model.legacy.pth, f16 weights held as f16 on the GPU (rel L2 <= 5e-3; measured <= 1.4e-3)',
+    run: (e) => runVariant(e, { file: 'model.legacy.pth', dtype: 'f16', tol: 5e-3, weightPrecision: 'f16' }),
+  },
+  {
+    name: 'model: HIU-DMTL small config, plain.zip.pth, f32 file held as f16 on the GPU (rel L2 <= 5e-3; measured <= 7.8e-4)',
+    run: (e) => runVariant(e, { file: 'plain.zip.pth', dtype: 'f32', tol: 5e-3, weightPrecision: 'f16' }),
+  },
 ];
