@@ -19,7 +19,7 @@ import { checkSourceTexture, ImageToTensor } from '../kernels/imageToTensor.ts';
 import { buildDetectorGraph, decodeDetections, inputBoxToImage, letterbox, type DecodeOptions, type DetectorGraph } from '../model/detector.ts';
 import { buildHandGraph, readHandResults, type HandGraph, type HandResult } from '../model/pipeline.ts';
 import { networkHandProblem, type ManoAsset } from '../model/manoAsset.ts';
-import { loadWeights, type DetectorConfig, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
+import { loadWeights, storedDtype, type DetectorConfig, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
 import { loadManoAsset } from '../weights/mano.ts';
 import { DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError, WeightsError } from './errors.ts';
 import { isDetached, prepareSource, type HandImageSource, type PreparedSource } from './sources.ts';
@@ -51,6 +51,8 @@ export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<Ha
   checkBinary('weights', opts.weights);
   checkBinary('hand', opts.hand);
   if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new EstimateOptionsError(`createHandEstimator: dtype must be 'f32' or 'f16', got ${shown(opts.dtype)}`);
+  if (opts.weightPrecision !== undefined && opts.weightPrecision !== 'f32' && opts.weightPrecision !== 'f16')
+    throw new EstimateOptionsError(`createHandEstimator: weightPrecision must be 'f32' or 'f16', got ${shown(opts.weightPrecision)}`);
   const report: Reporter = (phase, loaded, total, from, span) =>
     opts.onProgress?.({ phase, loaded, total, fraction: from + span * (total ? Math.min(1, loaded / total) : 0) });
 
@@ -70,7 +72,7 @@ export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<Ha
   }
 }
 
-const HIU_OPTIONS = ['weights', 'hand', 'device', 'onProgress', 'dtype', 'signal', 'detector', 'maxHands', 'detection'] as const;
+const HIU_OPTIONS = ['weights', 'hand', 'device', 'onProgress', 'dtype', 'weightPrecision', 'signal', 'detector', 'maxHands', 'detection'] as const;
 
 /** Detector decoding options: known keys, a score threshold and an IoU in [0, 1], a positive integer top-k. */
 function checkDetection(d: DecodeOptions): void {
@@ -91,7 +93,7 @@ async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHan
   } catch (e) {
     throw new WeightsError(`weights: ${err(e)}. Expected HIU-DMTL weights converted with \`hiu convert\`.`, { cause: e });
   }
-  const fileDtype = weights.metadata.dtype === 'f16' ? 'f16' : [...weights.tensors.values()].some((t) => t.dtype === 'f16') ? 'f16' : 'f32';
+  const fileDtype = storedDtype(weights);
   if (opts.dtype && opts.dtype !== fileDtype) throw new WeightsError(`weights: the file stores ${fileDtype} weights but dtype '${opts.dtype}' was asked for`);
   let asset: ManoAsset;
   try {
@@ -114,18 +116,20 @@ async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHan
   clock.timings.parseMs = Math.max(0, loadMs - clock.timings.fetchMs);
   opts.onProgress?.({ phase: 'compile', loaded: 0, fraction: 0.95 });
   const config = weights.config as HiuConfig;
-  const g = new Graph();
-  const h = buildHandGraph(g, weights.tensors, config, asset);
+  // An f16 file stays f16 on the GPU unless f32 is asked for (the values are the same either way).
+  const weightPrecision = opts.weightPrecision ?? fileDtype;
+  const g = new Graph({ weightPrecision });
+  const h = f16Checked(() => buildHandGraph(g, weights.tensors, config, asset));
   const buildMs = clock.lap();
   const [exe, prep] = await Promise.all([engine.compile(g), ImageToTensor.create(engine.device, h.inputSize)]);
   let detector: DetectorParts | null = null;
   if (detWeights) {
-    const dg = new Graph();
-    const det = buildDetectorGraph(dg, detWeights.tensors, detWeights.config as DetectorConfig);
+    const dg = new Graph({ weightPrecision: opts.weightPrecision ?? storedDtype(detWeights) });
+    const det = f16Checked(() => buildDetectorGraph(dg, detWeights.tensors, detWeights.config as DetectorConfig), 'detector');
     let batch: BatchParts = { exe, h, prep };
     const pending: Promise<unknown>[] = [];
     if (maxHands > 1) {
-      const bg = new Graph();
+      const bg = new Graph({ weightPrecision });
       const bh = buildHandGraph(bg, weights.tensors, config, asset, { batch: maxHands });
       pending.push(Promise.all([engine.compile(bg), ImageToTensor.create(engine.device, bh.inputSize)]).then(([e, p]) => (batch = { exe: e, h: bh, prep: p })));
     }
@@ -141,6 +145,16 @@ async function loadAndCompile(opts: HandEstimatorOptions, engine: Engine, maxHan
   const timings = clock.done();
   opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1, timings });
   return new HandEstimator(engine, g, exe, h, prep, asset, config, fileDtype, detector, maxHands, clock);
+}
+
+/** Builds a graph; a weight too large for f16 storage (weightPrecision 'f16') is a WeightsError naming it. */
+function f16Checked<T>(build: () => T, what = 'weights'): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof RangeError && /outside the f16 range/.test(e.message)) throw new WeightsError(`${what}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /** @internal the HIU-DMTL graph estimateAll() runs (batch = maxHands) and its preparation kernel. */
@@ -189,7 +203,7 @@ export class HandEstimator implements HandsEstimator {
     this.layers = graph.nodes.map((n) => n.name);
     const a = engine.ctx.adapterInfo;
     this.info = {
-      config, inputSize: h.inputSize, mapSize: h.inputSize / 4, weightsDtype, dispatches: exe.dispatchCount,
+      config, inputSize: h.inputSize, mapSize: h.inputSize / 4, weightsDtype, weightPrecision: graph.weightPrecision, dispatches: exe.dispatchCount,
       adapter: { vendor: a.vendor, architecture: a.architecture, description: a.description },
       timestampQuery: engine.ctx.features.timestampQuery,
       detector: detector ? { inputSize: detector.det.inputSize, dispatches: detector.exe.dispatchCount } : null,

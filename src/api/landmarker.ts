@@ -59,6 +59,11 @@ export interface MediaPipeEstimatorOptions {
   smoothing?: false | OneEuroOptions;
   /** MediaPipe Tasks rotates the first crop to 90 radians, not degrees (see README); pass TASKS_PALM_TARGET_ANGLE to match it exactly. */
   palmTargetAngle?: number;
+  /**
+   * How the GPU holds the networks' weights: 'f16' (pairs packed in u32, half the bytes) or 'f32'.
+   * Default: as the files store them (the shipped models are float16, so f16, bit-identical).
+   */
+  weightPrecision?: 'f32' | 'f16';
   device?: GPUDevice;
   onProgress?: (p: LoadProgressEvent) => void;
   signal?: AbortSignal;
@@ -66,7 +71,7 @@ export interface MediaPipeEstimatorOptions {
 
 const KNOWN = [
   'model', 'models', 'numHands', 'minHandDetectionConfidence', 'minHandPresenceConfidence', 'minTrackingConfidence', 'runningMode', 'mesh', 'smoothing',
-  'palmTargetAngle', 'device', 'onProgress', 'signal',
+  'palmTargetAngle', 'weightPrecision', 'device', 'onProgress', 'signal',
 ] as const;
 
 const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -94,6 +99,8 @@ function checkOptions(o: MediaPipeEstimatorOptions): void {
     if (o.mesh.right !== undefined) checkBinary('mesh.right', o.mesh.right);
   }
   if (o.smoothing !== false) checkOneEuro('createHandEstimator', 'smoothing', o.smoothing);
+  if (o.weightPrecision !== undefined && o.weightPrecision !== 'f32' && o.weightPrecision !== 'f16')
+    throw new EstimateOptionsError(`createHandEstimator: weightPrecision must be 'f32' or 'f16', got ${shown(o.weightPrecision)}`);
   if (o.palmTargetAngle !== undefined && !Number.isFinite(o.palmTargetAngle)) throw new EstimateOptionsError(`createHandEstimator: palmTargetAngle must be a finite number of radians`);
 }
 
@@ -161,7 +168,7 @@ export async function createMediaPipeEstimator(opts: MediaPipeEstimatorOptions =
     try {
       landmarker = HandLandmarker.create(engine, { palm: palm.model, landmark: landmark.model }, {
         numHands, minHandDetectionConfidence: opts.minHandDetectionConfidence, minHandPresenceConfidence: opts.minHandPresenceConfidence,
-        minTrackingConfidence: opts.minTrackingConfidence, palmTargetAngle: opts.palmTargetAngle,
+        minTrackingConfidence: opts.minTrackingConfidence, palmTargetAngle: opts.palmTargetAngle, weightPrecision: opts.weightPrecision,
       });
     } catch (e) {
       throw new EstimateOptionsError(`createHandEstimator: ${err(e)}`, { cause: e });
@@ -174,6 +181,7 @@ export async function createMediaPipeEstimator(opts: MediaPipeEstimatorOptions =
       family: 'mediapipe', model: opts.models ? 'custom' : (opts.model ?? 'full'), files: { palm: palm.from, landmark: landmark.from },
       runningMode: opts.runningMode ?? 'image', numHands, dispatches: await landmarker.dispatches(), mesh: { left: !!assets.left, right: !!assets.right },
       adapter: { vendor: a.vendor, architecture: a.architecture, description: a.description }, timestampQuery: engine.ctx.features.timestampQuery,
+      weightPrecision: await landmarker.weightPrecisions(),
     };
     opts.onProgress?.({ phase: 'ready', loaded: 1, total: 1, fraction: 1, timings: clock.done() });
     return new MediaPipeHandEstimator(engine, landmarker, mesher, info, opts.smoothing === false ? null : (opts.smoothing ?? {}), clock);
@@ -202,6 +210,8 @@ export interface MediaPipeEstimatorInfo {
   mesh: { left: boolean; right: boolean };
   adapter: { vendor: string; architecture: string; description: string };
   timestampQuery: boolean;
+  /** How the GPU holds each network's weights (see the weightPrecision option). */
+  weightPrecision: { palm: 'f32' | 'f16'; landmark: 'f32' | 'f16' };
 }
 
 export class MediaPipeHandEstimator implements HandsEstimator {

@@ -15,4 +15,4 @@ export {
   type BlockRule, type BlockTotal, type ChromeTrace, type ProfileReport, type ProfileRow, type ReportOptions, type RunSummary,
   type TableOptions, type TraceEvent,
 } from './profileReport.ts';
-export { formatBuild } from './buildReport.ts';
+export { formatBuild, formatMemory } from './buildReport.ts';

@@ -9,7 +9,7 @@
  * RESHAPE + CONCATENATION of detector heads into [N, anchors, k] is done when outputs are read
  * (each head's NHWC bytes are already in anchor order), so no extra pass runs on the GPU.
  */
-import { Graph, ShapeError, type Tensor } from '../engine/index.ts';
+import { Graph, ShapeError, type Tensor, type WeightPrecision } from '../engine/index.ts';
 import { add, bilinearResize, conv2d, denseChain, depthwiseConv2d, globalAvgPool, maxPool2d, sigmoid, type Activation } from '../kernels/index.ts';
 import type { TfliteModel, TfliteOp } from '../weights/tflite.ts';
 import { fusedActivation, planGroups, type OpGroup } from './tflitePlan.ts';
@@ -42,6 +42,20 @@ export interface ImportOptions {
    */
   graph?: Graph;
   inputs?: Record<string, Tensor>;
+  /** How a new graph holds the weights (default weightPrecisionOf(model)); ignored with `graph`. */
+  weightPrecision?: WeightPrecision;
+}
+
+const FILTER_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'TRANSPOSE_CONV']);
+
+/**
+ * The weight precision that holds this model's filters exactly: 'f16' when every conv,
+ * depthwise and fully-connected filter was float16 in the file (MediaPipe's shipped models), so
+ * keeping them f16 on the GPU loses nothing; else 'f32'.
+ */
+export function weightPrecisionOf(model: TfliteModel): WeightPrecision {
+  const filters = model.ops.filter((op) => FILTER_OPS.has(op.opcode)).map((op) => model.tensors[op.inputs[1]]);
+  return filters.length > 0 && filters.every((t) => t && (t.dtype === 'float16' || t.dequantizedFrom === 'float16')) ? 'f16' : 'f32';
 }
 
 type Value =
@@ -55,7 +69,7 @@ export function importTflite(model: TfliteModel, o: ImportOptions = {}): Importe
   const batch = o.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1 || batch > 4096) throw new ShapeError(`${model.file}: batch ${batch} must be an integer in [1, 4096]`);
   try {
-    return new Lowering(model, batch, o.graph ?? new Graph(), o.inputs ?? {}).run();
+    return new Lowering(model, batch, o.graph ?? new Graph({ weightPrecision: o.weightPrecision ?? weightPrecisionOf(model) }), o.inputs ?? {}).run();
   } catch (e) {
     // A kernel's shape rule refusing a layer: the model is at fault, so the message names its file.
     if (e instanceof ShapeError && !e.message.startsWith(model.file)) throw new UnsupportedModelError(`${model.file}: cannot run on the engine: ${e.message}`);

@@ -7,9 +7,9 @@
  * The CPU math (anchors, NMS, regions, projection) is in palm.ts and handRegion.ts, which name
  * the MediaPipe sources of each setting.
  */
-import { EngineError, Graph, type BuildStats, type Engine, type Executable, type Profile, type Tensor } from '../engine/index.ts';
+import { EngineError, Graph, type BuildStats, type Engine, type Executable, type Profile, type Tensor, type WeightPrecision } from '../engine/index.ts';
 import type { ProfileOptions } from '../engine/executor.ts';
-import { importTflite, readTfliteOutputs, type ImportedModel } from '../import/index.ts';
+import { importTflite, readTfliteOutputs, weightPrecisionOf, type ImportedModel } from '../import/index.ts';
 import { AffineCropTexture, type AffineCropItem } from '../kernels/affineCrop.ts';
 import { checkSourceTexture } from '../kernels/imageToTensor.ts';
 import type { TfliteModel } from '../weights/tflite.ts';
@@ -39,6 +39,11 @@ export interface HandLandmarkerOptions {
    * field (TASKS_PALM_TARGET_ANGLE); pass that to reproduce HandLandmarker exactly.
    */
   palmTargetAngle?: number;
+  /**
+   * How the GPU holds each network's weights (default: as the file stores its filters, so
+   * MediaPipe's float16 models stay f16 and compute exactly as if expanded).
+   */
+  weightPrecision?: WeightPrecision;
 }
 
 /** An image in CPU memory: RGBA bytes, row-major. */
@@ -100,6 +105,7 @@ export class HandLandmarker {
 
   private readonly engine: Engine;
   private readonly models: HandLandmarkerModels;
+  private readonly weightPrecision: WeightPrecision | undefined;
 
   private constructor(engine: Engine, models: HandLandmarkerModels, o: HandLandmarkerOptions) {
     this.engine = engine;
@@ -109,6 +115,9 @@ export class HandLandmarker {
     this.minPresence = o.minHandPresenceConfidence ?? 0.5;
     this.targetAngle = o.palmTargetAngle ?? PALM_TARGET_ANGLE;
     this.minTracking = o.minTrackingConfidence ?? 0.5;
+    this.weightPrecision = o.weightPrecision;
+    if (o.weightPrecision !== undefined && o.weightPrecision !== 'f32' && o.weightPrecision !== 'f16')
+      throw new RangeError(`weightPrecision must be 'f32' or 'f16', got '${String(o.weightPrecision)}'`);
     if (!Number.isInteger(this.numHands) || this.numHands < 1 || this.numHands > 16) throw new RangeError(`numHands ${this.numHands} must be an integer in [1, 16]`);
     for (const [k, v] of [['minHandDetectionConfidence', this.minDetection], ['minHandPresenceConfidence', this.minPresence], ['minTrackingConfidence', this.minTracking]] as const)
       if (!(v >= 0 && v <= 1)) throw new RangeError(`${k} ${v} must be in [0, 1]`);
@@ -130,6 +139,12 @@ export class HandLandmarker {
     return { palm: s.palm.exe.dispatchCount + 1, landmark: s.landmark.exe.dispatchCount + 1 };
   }
 
+  /** How each stage's graph holds its weights on the GPU. */
+  async weightPrecisions(): Promise<{ palm: WeightPrecision; landmark: WeightPrecision }> {
+    const s = await this.stagesReady();
+    return { palm: s.palm.exe.graph.weightPrecision, landmark: s.landmark.exe.graph.weightPrecision };
+  }
+
   /** What compiling each stage took (see Executable.buildStats). */
   async buildStats(): Promise<{ palm: BuildStats; landmark: BuildStats }> {
     const s = await this.stagesReady();
@@ -148,7 +163,7 @@ export class HandLandmarker {
    * size, so two pipelines sets serve every image and video.
    */
   private async stage(model: TfliteModel, size: number, batch: number, name: string): Promise<Stage> {
-    const g = new Graph();
+    const g = new Graph({ weightPrecision: this.weightPrecision ?? weightPrecisionOf(model) });
     const input = g.input(`${name}.input`, [batch, size, size, 3]);
     // Layer names 'palm.<tflite tensor>' / 'landmark.<...>': the two models share tensor names.
     const net = g.scope(name, () => importTflite(model, { batch, graph: g, inputs: { [model.tensors[model.inputs[0]].name]: input } }));

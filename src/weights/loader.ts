@@ -31,6 +31,10 @@ export interface LoadedWeights {
   timings: { readMs: number; parseMs: number };
 }
 
+/** How a loaded file stores its weights: 'f16' when its metadata or any tensor says so. */
+export const storedDtype = (w: LoadedWeights): 'f32' | 'f16' =>
+  w.metadata.dtype === 'f16' || [...w.tensors.values()].some((t) => t.dtype === 'f16') ? 'f16' : 'f32';
+
 export interface LoadProgress {
   loaded: number;
   /** Total bytes when known (Content-Length, file or blob size). */

@@ -67,6 +67,9 @@ describe('createHandEstimator() with the shipped models', () => {
     expect(progress.at(-1)).toBe('ready');
     expect(full.info.model).toBe('full');
     expect(full.info.mesh).toEqual({ left: true, right: true });
+    // The shipped models' filters are float16: held as f16 pairs on the GPU, values unchanged.
+    expect(full.info.weightPrecision).toEqual({ palm: 'f16', landmark: 'f16' });
+    expect(full.stats().memory.weights).toBeGreaterThan(1_000_000);
     const ref = golden('full');
     const lines: string[] = [];
     for (const name of PHOTOS) {
@@ -134,6 +137,7 @@ describe('createHandEstimator() with the shipped models', () => {
     await expect(createHandEstimator({ model: 'medium' as never })).rejects.toThrow(/model must be 'full' or 'lite'/);
     await expect(createHandEstimator({ numHands: 0 })).rejects.toThrow(/numHands must be an integer in 1..16/);
     await expect(createHandEstimator({ minTrackingConfidence: 2 })).rejects.toThrow(/minTrackingConfidence must be a number in \[0, 1\]/);
+    await expect(createHandEstimator({ weightPrecision: 'half' as never })).rejects.toThrow(/weightPrecision must be 'f32' or 'f16', got 'half'/);
     await expect(createHandEstimator({ models: { palm: 'models/palm_detection_lite.tflite' } as never })).rejects.toThrow(/models.landmark/);
     await expect(createHandEstimator({ models: { palm: 'models/nope.tflite', landmark: 'models/hand_landmark_lite.tflite' } })).rejects.toThrow(WeightsError);
     await expect(createHandEstimator({ models: { palm: 'assets/hand-left.safetensors', landmark: 'models/hand_landmark_lite.tflite' } })).rejects.toThrow(/palm model: .*hand-left.safetensors/);
@@ -142,9 +146,10 @@ describe('createHandEstimator() with the shipped models', () => {
 
 describe('video mode (lite, one hand)', () => {
   test('tracks without re-running the palm detector, smooths keypoints, checks timestamps; dispose frees everything', async () => {
-    const video = await createHandEstimator({ model: 'lite', runningMode: 'video', numHands: 1, mesh: false });
+    const video = await createHandEstimator({ model: 'lite', runningMode: 'video', numHands: 1, mesh: false, weightPrecision: 'f32' });
     try {
       expect(video.info.runningMode).toBe('video');
+      expect(video.info.weightPrecision).toEqual({ palm: 'f32', landmark: 'f32' });
       const img = decode('nocurl.jpg');
       let tex: GPUTexture | null = null;
       for (let f = 0; f < 5; f++) {

@@ -51,6 +51,8 @@ test('values that JSON cannot print (cycles) still give a clean EstimateOptionsE
   const loop: Record<string, unknown> = {};
   loop.self = loop;
   await expect(createHandEstimator({ weights: bytes, hand: bytes, dtype: loop } as never)).rejects.toThrow(/dtype must be 'f32' or 'f16', got a non-array object/);
+  await expect(createHandEstimator({ weights: bytes, hand: bytes, weightPrecision: 'f8' } as never)).rejects.toThrow(/weightPrecision must be 'f32' or 'f16', got 'f8'/);
+  await expect(createHandEstimator({ weightPrecision: 16 } as never)).rejects.toThrow(/weightPrecision must be 'f32' or 'f16', got 16/);
   await expect(createHandEstimator({ numHands: loop } as never)).rejects.toThrow(/numHands must be an integer in 1..16, got a non-array object/);
   await expect(createHandEstimator({ smoothing: { beta: loop } } as never)).rejects.toThrow(/createHandEstimator: smoothing: One Euro filter: .*beta \[object Object\]/);
 });

@@ -12,6 +12,7 @@ import { blockClassifier, OTHER_BLOCK } from '../../src/engine/profileReport.ts'
 import { loadManoAsset } from '../../src/weights/mano.ts';
 import { loadWeights, type HiuConfig } from '../../src/weights/index.ts';
 import { convertFile } from '../../tools/convert/convert.ts';
+import { profileHandGraph } from '../../tools/convert/profile.ts';
 import { hiu } from './cli.ts';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -78,6 +79,32 @@ describe('hiu profile', () => {
     } else {
       expect(header).toMatch(/FALLBACK/);
     }
+  });
+
+  test('GPU memory by kind; f16 weights hold half the weight bytes; an f16 file stays f16 unless f32 is asked for', async () => {
+    const f16File = join(dir, 'small-f16.safetensors');
+    await convertFile(join(FIX, 'hiu-small', 'plain.zip.pth'), f16File, { inputSize: 64, dtype: 'f16' });
+    const run = (w: string, weightPrecision?: 'f32' | 'f16') => profileHandGraph({ weights: w, mano: ASSET, runs: 1, weightPrecision });
+    const f32 = await run(weights);
+    const f16 = await run(weights, 'f16');
+    const f16Default = await run(f16File);
+    const f16AsF32 = await run(f16File, 'f32');
+    expect([f32.weightPrecision, f16.weightPrecision, f16Default.weightPrecision, f16AsF32.weightPrecision]).toEqual(['f32', 'f16', 'f16', 'f32']);
+    expect(f32.memory.weights).toBeGreaterThan(100_000);
+    expect(f16.memory.weights).toBe(f32.memory.weights / 2);
+    expect(f16Default.memory.weights).toBe(f16.memory.weights);
+    expect(f16AsF32.memory.weights).toBe(f32.memory.weights);
+    expect(f16.memory.activations).toBe(f32.memory.activations);
+    expect(f32.memory.activations).toBeGreaterThan(0);
+    expect(f32.memory.staging).toBeGreaterThan(0);
+    process.stderr.write(`hiu profile GPU memory, f32: ${JSON.stringify(f32.memory)}; f16: ${JSON.stringify(f16.memory)}\n`);
+
+    const cli = await hiu('profile', '--weights', weights, '--mano', ASSET, '--runs', '1', '--weight-precision', 'f16');
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^GPU memory: weights [\d.]+ MiB \(f16\), constants [\d.]+ MiB, activations [\d.]+ MiB, staging [\d.]+ MiB/m);
+    const bad = await hiu('profile', '--weights', weights, '--weight-precision', 'f8');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--weight-precision must be f32 or f16, not 'f8'/);
   });
 
   test('clear errors: missing file, wrong architecture, a checkpoint, bad flags', async () => {

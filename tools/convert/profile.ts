@@ -1,22 +1,24 @@
 /**
  * `hiu profile --weights W.safetensors [--mano M.safetensors] [--runs N] [--trace out.json]
- *              [--input-size S] [--method auto|timestamp|submit] [--top N] [--split-tasks]`
+ *              [--input-size S] [--method auto|timestamp|submit] [--top N] [--split-tasks]
+ *              [--weight-precision f32|f16]`
  *
  * Builds the hand graph (HIU-DMTL + MANO), feeds it a random input, warms up, profiles N runs
  * and prints the per-layer table (median over runs), the per-block totals and how much of the
- * measured GPU time the layer times cover. `--trace` writes a Chrome trace-event file
+ * measured GPU time the layer times cover, then the GPU memory the graph holds by kind. `--trace` writes a Chrome trace-event file
  * (chrome://tracing, ui.perfetto.dev), through a temporary file renamed into place.
  */
 import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
-  Engine, formatBuild, formatProfileTable, Graph, profileReport, toChromeTrace, type Profile, type ProfileOptions, type ProfileReport,
+  Engine, formatBuild, formatMemory, formatProfileTable, Graph, profileReport, toChromeTrace, type MemoryByKind, type Profile, type ProfileOptions, type ProfileReport,
+  type WeightPrecision,
 } from '../../src/engine/index.ts';
 import { buildHandGraph } from '../../src/model/pipeline.ts';
 import { hiuProfileBlocks } from '../../src/model/profileBlocks.ts';
 import { networkHandProblem } from '../../src/model/manoAsset.ts';
 import { loadManoAsset, MAX_MANO_FILE_BYTES } from '../../src/weights/mano.ts';
-import { headerLength, loadWeights, type HiuConfig } from '../../src/weights/index.ts';
+import { headerLength, loadWeights, storedDtype, type HiuConfig } from '../../src/weights/index.ts';
 import { parseHeader, ST_SIZE, type StDType } from '../../src/weights/safetensors.ts';
 import { quoteUntrusted } from '../../src/util/untrusted.ts';
 import { packageAsset } from './assets.ts';
@@ -26,8 +28,8 @@ import { profileTfliteModel } from './tflite.ts';
 
 export const PROFILE_USAGE =
   'usage: hiu profile --weights W.safetensors [--mano M.safetensors] [--runs N] [--trace out.json] [--input-size S]' +
-  ' [--method auto|timestamp|submit] [--top N] [--split-tasks]\n' +
-  '       hiu profile --model MODEL.tflite|MODEL.task [--entry NAME] [--runs N] [--trace out.json] [--method ...] [--top N]';
+  ' [--method auto|timestamp|submit] [--top N] [--split-tasks] [--weight-precision f32|f16]\n' +
+  '       hiu profile --model MODEL.tflite|MODEL.task [--entry NAME] [--runs N] [--trace out.json] [--method ...] [--top N] [--weight-precision f32|f16]';
 
 const DEFAULT_MANO = packageAsset('hand-left.safetensors');
 
@@ -69,8 +71,12 @@ function about(flag: string, path: string, e: Error): never {
 
 export interface ProfileRunResult {
   report: ProfileReport;
+  /** The per-layer table, then a 'GPU memory:' line. */
   table: string;
   layerNames: string[];
+  /** Bytes the compiled graph holds on the GPU, by kind, and how it holds the weights. */
+  memory: MemoryByKind;
+  weightPrecision: WeightPrecision;
 }
 
 export interface ProfileCommandOptions {
@@ -81,6 +87,8 @@ export interface ProfileCommandOptions {
   method?: ProfileOptions['method'];
   splitTasks?: boolean;
   top?: number;
+  /** How the GPU holds the weights (default: as the file stores them). */
+  weightPrecision?: WeightPrecision;
   log?: (line: string) => void;
 }
 
@@ -105,7 +113,8 @@ export async function profileHandGraph(o: ProfileCommandOptions): Promise<Profil
 
   const engine = await Engine.create();
   try {
-    const g = new Graph();
+    const weightPrecision = o.weightPrecision ?? storedDtype(weights);
+    const g = new Graph({ weightPrecision });
     const h = buildHandGraph(g, weights.tensors, config, asset, { inputSize: size });
     const layerNames = g.nodes.map((n) => n.name);
     log(`compiling ${layerNames.length} dispatches (input ${size}x${size}, ${engine.ctx.adapterInfo.description || engine.ctx.adapterInfo.vendor || 'unknown adapter'})`);
@@ -128,8 +137,9 @@ export async function profileHandGraph(o: ProfileCommandOptions): Promise<Profil
     for (let i = 0; i < runs; i++) profiles.push(await exe.profile(opts));
     const report = profileReport(profiles, { blocks: hiuProfileBlocks(config, { splitTasks: o.splitTasks }) });
     const title = `hiu profile: ${basename(wPath)}${asset ? ` + ${basename(mPath!)}` : ''}, input ${size}x${size}, ${engine.ctx.adapterInfo.description || 'GPU'}`;
-    const table = formatProfileTable(report, { title, top: o.top });
-    return { report, table, layerNames };
+    const memory = exe.memory();
+    const table = formatProfileTable(report, { title, top: o.top }) + `GPU memory: ${formatMemory(memory, weightPrecision)}\n`;
+    return { report, table, layerNames, memory, weightPrecision };
   } finally {
     engine.dispose();
   }
@@ -150,8 +160,11 @@ export async function runProfile(argv: string[]): Promise<number> {
   const splitTasks = argv.includes('--split-tasks');
   const { positional, flags } = parseArgs(argv.filter((a) => a !== '--split-tasks'), {
     '--weights': 'weights', '--mano': 'mano', '--runs': 'runs', '--trace': 'trace', '--input-size': 'inputSize', '--method': 'method', '--top': 'top',
-    '--model': 'model', '--entry': 'entry',
+    '--model': 'model', '--entry': 'entry', '--weight-precision': 'weightPrecision',
   });
+  const wp = flags.get('weightPrecision');
+  if (wp !== undefined && wp !== 'f32' && wp !== 'f16') fail(`--weight-precision must be f32 or f16, not '${wp}'`);
+  const weightPrecision = wp as WeightPrecision | undefined;
   if (positional.length || !flags.get('weights') === !flags.get('model')) fail(PROFILE_USAGE);
   const runs = intFlag(flags, 'runs', 5, (n) => n >= 1 && n <= 1000, 'an integer from 1 to 1000');
   const inputSize = intFlag(flags, 'inputSize', undefined, (n) => n >= 32 && n % 32 === 0, 'a positive multiple of 32');
@@ -163,8 +176,8 @@ export async function runProfile(argv: string[]): Promise<number> {
   const log = (l: string) => process.stderr.write(l + '\n');
   const method = methods[m as keyof typeof methods];
   const r = flags.get('model')
-    ? await profileTfliteModel({ model: flags.get('model')!, entry: flags.get('entry'), runs: runs!, method, top, log })
-    : await profileHandGraph({ weights: flags.get('weights')!, mano: flags.get('mano'), runs, inputSize, splitTasks, top, method, log });
+    ? await profileTfliteModel({ model: flags.get('model')!, entry: flags.get('entry'), runs: runs!, method, top, weightPrecision, log })
+    : await profileHandGraph({ weights: flags.get('weights')!, mano: flags.get('mano'), runs, inputSize, splitTasks, top, method, weightPrecision, log });
   process.stdout.write(r.table);
   if (trace) {
     writeTrace(trace, r.report);

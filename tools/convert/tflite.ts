@@ -9,7 +9,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
-  Engine, formatBuild, formatProfileTable, profileReport, type BlockRule, type Graph, type Profile, type ProfileOptions, type ProfileReport, type Tensor,
+  Engine, formatBuild, formatMemory, formatProfileTable, profileReport, type BlockRule, type Graph, type MemoryByKind, type Profile, type ProfileOptions, type ProfileReport, type Tensor,
+  type WeightPrecision,
 } from '../../src/engine/index.ts';
 import { assertSupported, describeTflite, formatSummary, TfliteRunner } from '../../src/import/index.ts';
 import { readModelBundle, type TfliteModel } from '../../src/weights/tflite.ts';
@@ -124,7 +125,9 @@ export async function runRun(argv: string[]): Promise<number> {
  * random input in [0, 1], layers named after TFLite tensors, blocks by output resolution (where
  * a MobileNet-style network spends its time).
  */
-export async function profileTfliteModel(o: { model: string; entry?: string; runs: number; method: ProfileOptions['method']; top?: number; log: (l: string) => void }): Promise<{ report: ProfileReport; table: string }> {
+export async function profileTfliteModel(o: {
+  model: string; entry?: string; runs: number; method: ProfileOptions['method']; top?: number; weightPrecision?: WeightPrecision; log: (l: string) => void;
+}): Promise<{ report: ProfileReport; table: string; memory: MemoryByKind; weightPrecision: WeightPrecision }> {
   const path = resolve(o.model);
   const models = loadModels(path);
   if (o.entry === undefined && models.size > 1) fail(`model ${path}: holds ${models.size} models (${listNames([...models.keys()])}); pick one with --entry`);
@@ -132,7 +135,7 @@ export async function profileTfliteModel(o: { model: string; entry?: string; run
   assertSupported(model);
   const engine = await Engine.create();
   try {
-    const runner = await TfliteRunner.create(engine, model);
+    const runner = await TfliteRunner.create(engine, model, { weightPrecision: o.weightPrecision });
     o.log(`compiled ${runner.dispatches} dispatches (${engine.ctx.adapterInfo.description || engine.ctx.adapterInfo.vendor || 'unknown adapter'})`);
     let s = 0x2545f491;
     const inputs = Object.fromEntries(runner.inputs.map((io) => [io.name, Float32Array.from({ length: io.shape.reduce((a, b) => a * b, 1) }, () => {
@@ -147,9 +150,12 @@ export async function profileTfliteModel(o: { model: string; entry?: string; run
     const profiles: Profile[] = [];
     for (let i = 0; i < o.runs; i++) profiles.push(await runner.profile(opts));
     const report = profileReport(profiles, { blocks: resolutionBlocks(runner.imported.graph) });
-    const table = formatProfileTable(report, { title: `hiu profile: ${model.file}, ${engine.ctx.adapterInfo.description || 'GPU'}`, top: o.top });
+    const memory = runner.executable.memory();
+    const weightPrecision = runner.imported.graph.weightPrecision;
+    const table = formatProfileTable(report, { title: `hiu profile: ${model.file}, ${engine.ctx.adapterInfo.description || 'GPU'}`, top: o.top }) +
+      `GPU memory: ${formatMemory(memory, weightPrecision)}\n`;
     runner.dispose();
-    return { report, table };
+    return { report, table, memory, weightPrecision };
   } finally {
     engine.dispose();
   }
