@@ -4,6 +4,14 @@ import { Executable } from './executor.ts';
 import type { Graph } from './graph.ts';
 import { PipelineCache } from './pipelines.ts';
 import { ResourceTracker, type ResourceCounts } from './resources.ts';
+import { checkPolicy, type TuningCache, type VariantOptions, type VariantPolicy } from './variants.ts';
+
+export interface EngineOptions extends AcquireOptions {
+  /** How compile() picks among kernel variants (default 'auto': measured on hardware adapters). */
+  variants?: VariantPolicy;
+  /** ms compile() may spend timing variants (default 250). */
+  tuneBudgetMs?: number;
+}
 
 /** Owns a device, the pipeline cache and every GPU object made through it. */
 export class Engine {
@@ -11,25 +19,36 @@ export class Engine {
   private readonly tracker = new ResourceTracker();
   private readonly executables = new Set<Executable>();
   private disposed = false;
+  /** Variant timings per layer shape, kept for the engine's life. */
+  private readonly tuned: TuningCache = new Map();
+  readonly variants: VariantPolicy;
+  private readonly tuneBudgetMs: number;
 
-  private constructor(readonly ctx: GpuContext) {
+  private constructor(readonly ctx: GpuContext, opts: EngineOptions) {
     this.cache = new PipelineCache(ctx.device);
+    this.variants = checkPolicy(opts.variants);
+    this.tuneBudgetMs = opts.tuneBudgetMs ?? 250;
   }
 
-  static async create(opts: AcquireOptions = {}): Promise<Engine> {
-    return new Engine(await acquireDevice(opts));
+  static async create(opts: EngineOptions = {}): Promise<Engine> {
+    const policy = checkPolicy(opts.variants); // before a device is requested
+    return new Engine(await acquireDevice(opts), { ...opts, variants: policy });
   }
 
   get device(): GPUDevice {
     return this.ctx.device;
   }
 
-  /** Plans memory, allocates, compiles every pipeline (in parallel) and makes bind groups. */
-  async compile(graph: Graph): Promise<Executable> {
+  /**
+   * Plans memory, allocates, compiles every pipeline (in parallel), picks kernel variants
+   * (`opts.variants` overrides the engine's policy for this graph) and makes bind groups.
+   */
+  async compile(graph: Graph, opts: VariantOptions = {}): Promise<Executable> {
     if (this.disposed) throw new DisposedError('engine was disposed');
     const lost = this.ctx.lossReason();
     if (lost) throw new DeviceLostError(`compile: the WebGPU device was lost (${lost.reason}); create a new engine`, lost.reason);
-    const exe = await Executable.create(this.ctx, graph, this.cache, this.tracker);
+    const policy = opts.policy === undefined ? this.variants : checkPolicy(opts.policy);
+    const exe = await Executable.create(this.ctx, graph, this.cache, this.tracker, { policy, budgetMs: opts.budgetMs ?? this.tuneBudgetMs, cache: this.tuned });
     this.executables.add(exe);
     return exe;
   }

@@ -1,14 +1,20 @@
 import type { GpuContext } from './device.ts';
 import { DeviceLostError, DisposedError, EngineError, ShapeError } from './errors.ts';
-import type { Graph, Node, Tensor } from './graph.ts';
+import type { Dispatch, Graph, Node, Tensor } from './graph.ts';
 import { bindingSignature, type PipelineCache } from './pipelines.ts';
 import { planMemory, type MemoryPlan } from './planner.ts';
 import { packNCHW, storageBytes, unpackToNCHW } from './tensor.ts';
 import type { MemoryByKind, ResourceTracker } from './resources.ts';
+import {
+  candidates, fastest, isSoftwareAdapter, timeDispatches, tuningKey, variantName,
+  type TuningCache, type VariantChoice, type VariantPolicy, type VariantSource,
+} from './variants.ts';
 
 export interface LayerTiming {
   name: string;
   kernel: string;
+  /** The implementation used when the op has several (e.g. conv2d 'blocked' or 'tiled'); see VariantPolicy. */
+  variant?: string;
   /** GPU time of this dispatch in milliseconds. */
   ms: number;
   workgroups: [number, number, number];
@@ -60,13 +66,31 @@ export interface BuildStats {
   pipelines: number;
   /** Of those, how many this compile built (the rest came from the engine's cache). */
   newPipelines: number;
+  /** Timing kernel variants on the device (see VariantPolicy), and how many layer shapes were timed. */
+  tuneMs: number;
+  tunedShapes: number;
+}
+
+/** How compile() picks among kernel variants (see variants.ts). */
+export interface Tuning {
+  policy: VariantPolicy;
+  budgetMs: number;
+  /** The engine's memory of measured shapes. */
+  cache: TuningCache;
 }
 
 interface Step {
   node: Node;
+  /** The dispatch run for the node: the node itself or the variant chosen. */
+  d: Dispatch;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
+  choice: VariantChoice | null;
 }
+
+/** Repeats per timed pass, and timed passes per shape (the minimum counts). */
+const TUNE_REPS = 4;
+const TUNE_ROUNDS = 2;
 
 /** A compiled graph: buffers planned and allocated, pipelines built, bind groups made once. */
 export class Executable {
@@ -75,7 +99,7 @@ export class Executable {
   private constBuffers: GPUBuffer[] = [];
   private paramBuffer: GPUBuffer | null = null;
   /** Where compile() spent its time, and how many distinct pipelines the graph uses. */
-  buildStats: BuildStats = { compileMs: 0, uploadMs: 0, bindMs: 0, pipelines: 0, newPipelines: 0 };
+  buildStats: BuildStats = { compileMs: 0, uploadMs: 0, bindMs: 0, pipelines: 0, newPipelines: 0, tuneMs: 0, tunedShapes: 0 };
   private staging = new Map<number, GPUBuffer>();
   private steps: Step[] = [];
   private query: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
@@ -90,9 +114,9 @@ export class Executable {
     this.plan = planMemory(graph);
   }
 
-  static async create(ctx: GpuContext, graph: Graph, cache: PipelineCache, tracker: ResourceTracker): Promise<Executable> {
+  static async create(ctx: GpuContext, graph: Graph, cache: PipelineCache, tracker: ResourceTracker, tuning: Tuning): Promise<Executable> {
     const exe = new Executable(ctx, graph, tracker);
-    await exe.build(cache);
+    await exe.build(cache, tuning);
     return exe;
   }
 
@@ -100,16 +124,22 @@ export class Executable {
     return this.ctx.device;
   }
 
-  private async build(cache: PipelineCache): Promise<void> {
+  private async build(cache: PipelineCache, tuning: Tuning): Promise<void> {
     const { device, graph, plan } = this;
+    const { policy } = tuning;
+    const measure = policy === 'measure' || (policy !== 'default' && !isSoftwareAdapter(this.ctx));
+    const cands = graph.nodes.map((n) => candidates(n, policy, measure));
+    const all = cands.flatMap((c) => c.list);
     const limit = device.limits.maxComputeWorkgroupsPerDimension;
-    for (const n of graph.nodes)
-      if (n.workgroups.some((w) => w > limit || w < 1 || !Number.isInteger(w)))
-        throw new ShapeError(`layer '${n.name}': dispatch [${n.workgroups.join(', ')}] exceeds this device's limit of ${limit} workgroups per dimension`);
+    graph.nodes.forEach((n, i) => {
+      for (const d of cands[i].list)
+        if (d.workgroups.some((w) => w > limit || w < 1 || !Number.isInteger(w)))
+          throw new ShapeError(`layer '${n.name}': dispatch [${d.workgroups.join(', ')}] exceeds this device's limit of ${limit} workgroups per dimension`);
+    });
     // Start every shader compiling before allocating anything.
     const t0 = performance.now();
     const before = cache.size;
-    const pipelines = graph.nodes.map((n) => cache.get(n.kernel, n.key, bindingSignature(n), n.wgsl));
+    const pipelines = all.map((d) => cache.get(d.kernel, d.key, bindingSignature(d), d.wgsl));
     const t1 = performance.now();
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.slots = plan.slotBytes.map((size, i) =>
@@ -120,48 +150,118 @@ export class Executable {
       device.queue.writeBuffer(buf, 0, c.data.buffer, c.data.byteOffset, c.data.byteLength);
       this.constBuffers.push(buf);
     }
-    const params = this.uploadParams();
+    const params = this.uploadParams(all);
     const t2 = performance.now();
-    const built = await Promise.all(pipelines);
+    const built = new Map(all.map((d, i) => [d, pipelines[i]]));
+    await Promise.all(pipelines);
     const t3 = performance.now();
-    this.steps = graph.nodes.map((node, i) => {
-      const layout = cache.layout(bindingSignature(node)).bgl;
-      const entries: GPUBindGroupEntry[] = node.bindings.map((b, binding) => {
-        if ('constant' in b) return { binding, resource: { buffer: this.constBuffers[b.constant.id] } };
-        return { binding, resource: { buffer: this.bufferOf(b.tensor) } };
-      });
-      const p = params.at[i];
-      if (p) entries.push({ binding: entries.length, resource: { buffer: params.buffer!, offset: p.offset, size: p.size } });
-      const bindGroup = this.tracker.bindGroup(device, { label: node.name, layout, entries });
-      return { node, pipeline: built[i], bindGroup };
-    });
+    const bindGroups = new Map<Dispatch, GPUBindGroup>();
+    const bindGroup = (d: Dispatch, label: string) => {
+      let g = bindGroups.get(d);
+      if (!g) {
+        const entries: GPUBindGroupEntry[] = d.bindings.map((b, binding) => {
+          if ('constant' in b) return { binding, resource: { buffer: this.constBuffers[b.constant.id] } };
+          return { binding, resource: { buffer: this.bufferOf(b.tensor) } };
+        });
+        const p = params.at.get(d);
+        if (p) entries.push({ binding: entries.length, resource: { buffer: params.buffer!, offset: p.offset, size: p.size } });
+        g = this.tracker.bindGroup(device, { label, layout: cache.layout(bindingSignature(d)).bgl, entries });
+        bindGroups.set(d, g);
+      }
+      return g;
+    };
+    const t4 = performance.now();
+    const { picks, tuned } = await this.pick(graph.nodes, cands, tuning, async (d, n) => ({ pipeline: await built.get(d)!, bindGroup: bindGroup(d, n.name), workgroups: d.workgroups }));
+    const t5 = performance.now();
+    this.steps = await Promise.all(graph.nodes.map(async (node, i) => {
+      const { d, choice } = picks[i];
+      return { node, d, pipeline: await built.get(d)!, bindGroup: bindGroup(d, node.name), choice };
+    }));
+    // Bind groups made only to time a variant that lost.
+    const used = new Set(this.steps.map((s) => s.bindGroup));
+    for (const g of bindGroups.values()) if (!used.has(g)) this.tracker.release(g);
     this.buildStats = {
       // Synchronous builds (Node) compile inside cache.get, before the uploads.
       compileMs: t1 - t0 + (t3 - t2),
       uploadMs: t2 - t1,
-      bindMs: performance.now() - t3,
-      pipelines: new Set(graph.nodes.map((n) => `${n.kernel}|${n.key}|${bindingSignature(n)}`)).size,
+      bindMs: performance.now() - t5 + (t4 - t3),
+      pipelines: new Set(all.map((d) => `${d.kernel}|${d.key}|${bindingSignature(d)}`)).size,
       newPipelines: cache.size - before,
+      tuneMs: t5 - t4,
+      tunedShapes: tuned,
     };
   }
 
-  /** Every node's params in one uniform buffer, each block at the device's offset alignment. */
-  private uploadParams(): { buffer: GPUBuffer | null; at: ({ offset: number; size: number } | null)[] } {
+  /**
+   * Each node's dispatch: its only candidate, or (several, when measuring) the fastest on this
+   * device, one timing per distinct shape, remembered in the engine's cache; shapes past the
+   * time budget keep the default.
+   */
+  private async pick(
+    nodes: readonly Node[], cands: { list: Dispatch[]; forced: boolean }[], tuning: Tuning,
+    timeable: (d: Dispatch, n: Node) => Promise<{ pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }>,
+  ): Promise<{ picks: { d: Dispatch; choice: VariantChoice | null }[]; tuned: number }> {
+    const start = performance.now();
+    let tuned = 0;
+    const out: { d: Dispatch; choice: VariantChoice | null }[] = [];
+    for (const [i, node] of nodes.entries()) {
+      const { list, forced } = cands[i];
+      const hasVariants = !!node.alternatives?.length;
+      const choice = (d: Dispatch, source: VariantSource, timesMs?: Record<string, number>): VariantChoice | null =>
+        hasVariants ? { layer: node.name, op: node.kernel, variant: variantName(d), source, ...(timesMs ? { timesMs } : {}) } : null;
+      if (list.length === 1) {
+        out.push({ d: list[0], choice: choice(list[0], forced ? 'forced' : 'default') });
+        continue;
+      }
+      const key = tuningKey(list);
+      let times = tuning.cache.get(key);
+      let source: VariantSource = 'cached';
+      if (!times) {
+        if (performance.now() - start > tuning.budgetMs) {
+          out.push({ d: list[0], choice: choice(list[0], 'over-budget') });
+          continue;
+        }
+        const items = await Promise.all(list.map((d) => timeable(d, node)));
+        let best: number[] | null = null;
+        for (let r = 0; r < TUNE_ROUNDS; r++) {
+          const ms = await timeDispatches(this.ctx, items, TUNE_REPS);
+          best = best ? best.map((b, j) => Math.min(b, ms[j])) : ms;
+        }
+        times = Object.fromEntries(list.map((d, j) => [variantName(d), best![j]]));
+        tuning.cache.set(key, times);
+        source = 'measured';
+        tuned++;
+      }
+      const win = fastest(times);
+      const d = list.find((x) => variantName(x) === win) ?? list[0];
+      out.push({ d, choice: choice(d, source, times) });
+    }
+    return { picks: out, tuned };
+  }
+
+  /** Every dispatch's params in one uniform buffer, each block at the device's offset alignment. */
+  private uploadParams(ds: readonly Dispatch[]): { buffer: GPUBuffer | null; at: Map<Dispatch, { offset: number; size: number }> } {
     const align = this.device.limits.minUniformBufferOffsetAlignment;
     let end = 0;
-    const at = this.graph.nodes.map((n) => {
-      if (!n.params) return null;
+    const at = new Map<Dispatch, { offset: number; size: number }>();
+    for (const d of ds) {
+      if (!d.params) continue;
       const offset = Math.ceil(end / align) * align;
-      const size = Math.max(16, Math.ceil(n.params.byteLength / 16) * 16);
+      const size = Math.max(16, Math.ceil(d.params.byteLength / 16) * 16);
       end = offset + size;
-      return { offset, size };
-    });
+      at.set(d, { offset, size });
+    }
     if (!end) return { buffer: null, at };
     const bytes = new Uint32Array(end / 4);
-    this.graph.nodes.forEach((n, i) => n.params && bytes.set(n.params, at[i]!.offset / 4));
+    for (const [d, p] of at) bytes.set(d.params!, p.offset / 4);
     this.paramBuffer = this.tracker.buffer(this.device, { label: 'params', size: end, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }, 'constants');
     this.device.queue.writeBuffer(this.paramBuffer, 0, bytes);
     return { buffer: this.paramBuffer, at };
+  }
+
+  /** The variant each layer with several runs, and how it was picked (empty when no op offers variants). */
+  variants(): VariantChoice[] {
+    return this.steps.flatMap((s) => (s.choice ? [s.choice] : []));
   }
 
   private bufferOf(t: Tensor): GPUBuffer {
@@ -228,7 +328,7 @@ export class Executable {
   private dispatch(pass: GPUComputePassEncoder, s: Step): void {
     pass.setPipeline(s.pipeline);
     pass.setBindGroup(0, s.bindGroup);
-    pass.dispatchWorkgroups(...s.node.workgroups);
+    pass.dispatchWorkgroups(...s.d.workgroups);
   }
 
   /**
@@ -293,7 +393,7 @@ export class Executable {
     // Timestamps of separate passes may be reordered or clamped by the implementation: a
     // negative interval reads as 0 rather than poisoning the sums.
     const span = (a: bigint, b: bigint) => Math.max(0, Number(b - a) / 1e6);
-    const layers = this.steps.map((s, i) => this.timing(s.node, span(t[2 * i], t[2 * i + 1])));
+    const layers = this.steps.map((s, i) => this.timing(s, span(t[2 * i], t[2 * i + 1])));
     let first = t[0];
     let last = t[1];
     for (let i = 0; i < n; i++) {
@@ -327,7 +427,7 @@ export class Executable {
       pass.end();
       this.device.queue.submit([enc.finish()]);
       await this.device.queue.onSubmittedWorkDone();
-      layers.push(this.timing(s.node, performance.now() - start));
+      layers.push(this.timing(s, performance.now() - start));
     }
     const profile: Profile = {
       method: 'per-dispatch-submit',
@@ -339,8 +439,11 @@ export class Executable {
     return profile;
   }
 
-  private timing(node: Node, ms: number): LayerTiming {
-    return { name: node.name, kernel: node.kernel, ms, workgroups: node.workgroups, flops: node.flops, bytes: node.bytes };
+  private timing(s: Step, ms: number): LayerTiming {
+    const { node, d } = s;
+    const t: LayerTiming = { name: node.name, kernel: node.kernel, ms, workgroups: d.workgroups, flops: d.flops, bytes: d.bytes };
+    if (s.choice) t.variant = s.choice.variant;
+    return t;
   }
 
   /** Reads an input or output back as nhwc4 storage, after all submitted work. */

@@ -79,6 +79,13 @@ export interface Dispatch {
   /** Floating-point operations (2 per multiply-add) and bytes moved, for the profiler. */
   flops: number;
   bytes: number;
+  /** This implementation's name when the op offers several (e.g. conv2d 'blocked'). */
+  variant?: string;
+  /**
+   * Other implementations of the same op on the same bindings (each with its own variant name);
+   * the engine may run one of them instead, picked by measurement or forced (see VariantPolicy).
+   */
+  alternatives?: Dispatch[];
 }
 
 export interface Node extends Dispatch {

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" preserve="true" />
 // Kept in the published .d.ts (preserve): the types name GPUDevice, GPUBuffer...; @webgpu/types is a dependency.
-export { Engine } from './engine.ts';
+export { Engine, type EngineOptions } from './engine.ts';
+export { isSoftwareAdapter, type VariantChoice, type VariantOptions, type VariantPolicy, type VariantSource } from './variants.ts';
 export { acquireDevice, type AcquireOptions, type GpuContext } from './device.ts';
 export * from './errors.ts';
 export { Executable, type BuildStats, type LayerTiming, type Profile } from './executor.ts';

@@ -136,7 +136,8 @@ export function profileReport(profiles: Profile | readonly Profile[], opts: Repo
   const rows: ProfileRow[] = first.layers.map((l: LayerTiming, i) => ({
     index: i,
     name: l.name,
-    kernel: l.kernel,
+    // The variant the engine picked shows beside the op, e.g. 'conv2d/tiled'.
+    kernel: l.variant ? `${l.kernel}/${l.variant}` : l.kernel,
     ms: layerMs[i],
     workgroups: [...l.workgroups] as [number, number, number],
     flops: l.flops,
