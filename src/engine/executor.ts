@@ -217,7 +217,7 @@ export class Executable {
       let times = tuning.cache.get(key);
       let source: VariantSource = 'cached';
       if (!times) {
-        if (performance.now() - start > tuning.budgetMs) {
+        if (performance.now() - start >= tuning.budgetMs) {
           out.push({ d: list[0], choice: choice(list[0], 'over-budget') });
           continue;
         }
