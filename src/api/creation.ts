@@ -15,6 +15,8 @@ export interface CreationTimings {
   uploadMs: number;
   /** Compiling shaders and creating pipelines, as far as creation waited for it. */
   compileMs: number;
+  /** Of compileMs, timing kernel variants on the device (0 unless kernelVariants measured). */
+  tuneMs: number;
   /** From the create call to ready. */
   totalMs: number;
   /** The first inference, source to results on the CPU; null until one has run. */
@@ -27,7 +29,7 @@ export interface CreationTimings {
 export class CreationClock {
   private readonly start = performance.now();
   private last = this.start;
-  readonly timings: CreationTimings = { deviceMs: 0, fetchMs: 0, parseMs: 0, uploadMs: 0, compileMs: 0, totalMs: 0, firstRunMs: null, pipelines: {} };
+  readonly timings: CreationTimings = { deviceMs: 0, fetchMs: 0, parseMs: 0, uploadMs: 0, compileMs: 0, tuneMs: 0, totalMs: 0, firstRunMs: null, pipelines: {} };
 
   /** Milliseconds since the previous lap (or the start). */
   lap(): number {
@@ -45,6 +47,7 @@ export class CreationClock {
     const upload = buildMs + Object.values(graphs).reduce((s, b) => s + b.uploadMs + b.bindMs, 0);
     this.timings.uploadMs = upload;
     this.timings.compileMs = Math.max(0, wallMs - upload);
+    this.timings.tuneMs = Object.values(graphs).reduce((s, b) => s + b.tuneMs, 0);
     for (const [name, b] of Object.entries(graphs)) this.timings.pipelines[name] = b.pipelines;
   }
 
@@ -67,6 +70,7 @@ export class CreationClock {
 export function formatCreation(t: CreationTimings): string {
   const s = (ms: number) => (ms / 1000).toFixed(2);
   const pipes = Object.entries(t.pipelines).map(([k, v]) => `${k} ${v}`).join(', ');
-  return `created in ${s(t.totalMs)} s: device ${s(t.deviceMs)}, fetch ${s(t.fetchMs)}, parse ${s(t.parseMs)}, upload ${s(t.uploadMs)}, compile ${s(t.compileMs)} s; pipelines ${pipes || 'none'}` +
+  const tune = t.tuneMs ? ` (variant timing ${s(t.tuneMs)})` : '';
+  return `created in ${s(t.totalMs)} s: device ${s(t.deviceMs)}, fetch ${s(t.fetchMs)}, parse ${s(t.parseMs)}, upload ${s(t.uploadMs)}, compile ${s(t.compileMs)} s${tune}; pipelines ${pipes || 'none'}` +
     (t.firstRunMs === null ? '' : `; first run ${s(t.firstRunMs)} s`);
 }

@@ -51,8 +51,6 @@ export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<Ha
   checkBinary('weights', opts.weights);
   checkBinary('hand', opts.hand);
   if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new EstimateOptionsError(`createHandEstimator: dtype must be 'f32' or 'f16', got ${shown(opts.dtype)}`);
-  if (opts.weightPrecision !== undefined && opts.weightPrecision !== 'f32' && opts.weightPrecision !== 'f16')
-    throw new EstimateOptionsError(`createHandEstimator: weightPrecision must be 'f32' or 'f16', got ${shown(opts.weightPrecision)}`);
   const report: Reporter = (phase, loaded, total, from, span) =>
     opts.onProgress?.({ phase, loaded, total, fraction: from + span * (total ? Math.min(1, loaded / total) : 0) });
 
@@ -62,7 +60,7 @@ export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<Ha
   if (opts.detection !== undefined) checkDetection(opts.detection);
   // WebGPU first: without an adapter, downloading tens of megabytes of weights is wasted.
   const clock = new CreationClock();
-  const engine = await Engine.create({ device: opts.device });
+  const engine = await Engine.create({ device: opts.device, variants: opts.kernelVariants });
   clock.timings.deviceMs = clock.lap();
   try {
     return await loadAndCompile(opts, engine, maxHands, report, clock);
@@ -72,7 +70,7 @@ export async function createHiuEstimator(opts: HandEstimatorOptions): Promise<Ha
   }
 }
 
-const HIU_OPTIONS = ['weights', 'hand', 'device', 'onProgress', 'dtype', 'weightPrecision', 'signal', 'detector', 'maxHands', 'detection'] as const;
+const HIU_OPTIONS = ['weights', 'hand', 'device', 'onProgress', 'dtype', 'weightPrecision', 'kernelVariants', 'signal', 'detector', 'maxHands', 'detection'] as const;
 
 /** Detector decoding options: known keys, a score threshold and an IoU in [0, 1], a positive integer top-k. */
 function checkDetection(d: DecodeOptions): void {

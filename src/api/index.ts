@@ -15,4 +15,5 @@ export {
   type Point3D, type RotatedBox,
 } from './hands.ts';
 export { formatCreation, type CreationTimings } from './creation.ts';
+export type { VariantChoice, VariantPolicy } from '../engine/index.ts';
 export { defaultHandUrls, defaultModelUrls, packageFileUrl, type HandModelVariant } from './packageFiles.ts';

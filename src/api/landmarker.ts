@@ -12,7 +12,7 @@
  * only when a hand is missing (HandLandmarker.detectForVideo), and smooths the keypoints with a
  * One Euro filter per hand.
  */
-import { Engine, type Profile } from '../engine/index.ts';
+import { Engine, type Profile, type VariantPolicy } from '../engine/index.ts';
 import { CreationClock, type CreationTimings } from './creation.ts';
 import type { ProfileOptions } from '../engine/executor.ts';
 import { HandLandmarker, type LandmarkedHand } from '../model/handLandmarker.ts';
@@ -64,6 +64,8 @@ export interface MediaPipeEstimatorOptions {
    * Default: as the files store them (the shipped models are float16, so f16, bit-identical).
    */
   weightPrecision?: 'f32' | 'f16';
+  /** How kernel variants are picked per layer (see HandEstimatorOptions.kernelVariants). */
+  kernelVariants?: VariantPolicy;
   device?: GPUDevice;
   onProgress?: (p: LoadProgressEvent) => void;
   signal?: AbortSignal;
@@ -71,7 +73,7 @@ export interface MediaPipeEstimatorOptions {
 
 const KNOWN = [
   'model', 'models', 'numHands', 'minHandDetectionConfidence', 'minHandPresenceConfidence', 'minTrackingConfidence', 'runningMode', 'mesh', 'smoothing',
-  'palmTargetAngle', 'weightPrecision', 'device', 'onProgress', 'signal',
+  'palmTargetAngle', 'weightPrecision', 'kernelVariants', 'device', 'onProgress', 'signal',
 ] as const;
 
 const err = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -99,8 +101,6 @@ function checkOptions(o: MediaPipeEstimatorOptions): void {
     if (o.mesh.right !== undefined) checkBinary('mesh.right', o.mesh.right);
   }
   if (o.smoothing !== false) checkOneEuro('createHandEstimator', 'smoothing', o.smoothing);
-  if (o.weightPrecision !== undefined && o.weightPrecision !== 'f32' && o.weightPrecision !== 'f16')
-    throw new EstimateOptionsError(`createHandEstimator: weightPrecision must be 'f32' or 'f16', got ${shown(o.weightPrecision)}`);
   if (o.palmTargetAngle !== undefined && !Number.isFinite(o.palmTargetAngle)) throw new EstimateOptionsError(`createHandEstimator: palmTargetAngle must be a finite number of radians`);
 }
 
@@ -133,7 +133,7 @@ export async function createMediaPipeEstimator(opts: MediaPipeEstimatorOptions =
   if (opts === null || typeof opts !== 'object') throw new EstimateOptionsError('createHandEstimator: options must be an object');
   checkOptions(opts);
   const clock = new CreationClock();
-  const engine = await Engine.create({ device: opts.device });
+  const engine = await Engine.create({ device: opts.device, variants: opts.kernelVariants });
   clock.timings.deviceMs = clock.lap();
   try {
     const files = opts.models ?? defaultModelUrls(opts.model ?? 'full');

@@ -1,3 +1,4 @@
+import { checkPolicy } from '../engine/variants.ts';
 /**
  * Argument checks of the embedding API, for both families, in one place: option objects (an
  * unknown name such as `boxx` is an error, never ignored), boxes (finite, positive, and
@@ -24,7 +25,16 @@ export function checkKnownKeys(call: string, what: string, o: unknown, known: re
 }
 
 /** Options every family takes: a progress callback, an AbortSignal, a GPUDevice. */
-export function checkCommon(call: string, o: { onProgress?: unknown; signal?: unknown; device?: unknown }): void {
+export function checkCommon(call: string, o: { onProgress?: unknown; signal?: unknown; device?: unknown; weightPrecision?: unknown; kernelVariants?: unknown }): void {
+  if (o.weightPrecision !== undefined && o.weightPrecision !== 'f32' && o.weightPrecision !== 'f16')
+    throw new EstimateOptionsError(`${call}: weightPrecision must be 'f32' or 'f16', got ${shown(o.weightPrecision)}`);
+  if (o.kernelVariants !== undefined) {
+    try {
+      checkPolicy(o.kernelVariants);
+    } catch (e) {
+      throw new EstimateOptionsError(`${call}: kernelVariants: ${(e as Error).message.replace(/^variants: /, '')}`, { cause: e });
+    }
+  }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new EstimateOptionsError(`${call}: onProgress must be a function, got ${shown(o.onProgress)}`);
   if (o.signal !== undefined && typeof (o.signal as AbortSignal | null)?.aborted !== 'boolean') throw new EstimateOptionsError(`${call}: signal must be an AbortSignal, got ${shown(o.signal)}`);
   if (o.device !== undefined && typeof (o.device as GPUDevice | null)?.createBuffer !== 'function') throw new EstimateOptionsError(`${call}: device must be a GPUDevice, got ${shown(o.device)}`);

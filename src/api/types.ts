@@ -1,5 +1,5 @@
 /** The embedding API's public types (see estimator.ts for the behaviour). */
-import type { ResourceCounts } from '../engine/index.ts';
+import type { ResourceCounts, VariantPolicy } from '../engine/index.ts';
 import type { CreationTimings } from './creation.ts';
 import type { HandResult, Keypoint2D } from '../model/pipeline.ts';
 import type { DecodeOptions } from '../model/detector.ts';
@@ -40,6 +40,14 @@ export interface HandEstimatorOptions {
    * weights (measured on the test model: outputs within 7.8e-4 relative L2). Math is f32 either way.
    */
   weightPrecision?: 'f32' | 'f16';
+  /**
+   * How kernel variants (e.g. conv2d 'blocked' or 'tiled') are picked per layer shape:
+   * 'auto' (default) times them on the device at creation (a few ms per shape, at most 250 ms
+   * in all) on a hardware GPU and takes the defaults on a software adapter; 'measure' always
+   * times; 'default' never; `{ conv2d: 'tiled' }` forces one. The choice per layer is in
+   * profile() (each layer's `variant`); the time spent timing is in `creation` (tuneMs).
+   */
+  kernelVariants?: VariantPolicy;
   signal?: AbortSignal;
   /**
    * Optional hand detector (`hiu convert` of the official `hand_det.pth`, .safetensors): enables

@@ -6,6 +6,7 @@ import type { MemoryByKind } from './resources.ts';
 export function formatBuild(b: BuildStats, firstRunMs?: number): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   return `${b.pipelines} pipelines (${b.newPipelines} new), compile ${s(b.compileMs)}, upload ${s(b.uploadMs + b.bindMs)}` +
+    (b.tuneMs ? `, variant timing ${s(b.tuneMs)} (${b.tunedShapes} shapes)` : '') +
     (firstRunMs === undefined ? '' : `, first run ${s(firstRunMs)}`);
 }
 

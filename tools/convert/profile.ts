@@ -1,7 +1,7 @@
 /**
  * `hiu profile --weights W.safetensors [--mano M.safetensors] [--runs N] [--trace out.json]
  *              [--input-size S] [--method auto|timestamp|submit] [--top N] [--split-tasks]
- *              [--weight-precision f32|f16]`
+ *              [--weight-precision f32|f16] [--variants auto|measure|default|OP=VARIANT,...]`
  *
  * Builds the hand graph (HIU-DMTL + MANO), feeds it a random input, warms up, profiles N runs
  * and prints the per-layer table (median over runs), the per-block totals and how much of the
@@ -12,7 +12,7 @@ import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path';
 import {
   Engine, formatBuild, formatMemory, formatProfileTable, Graph, profileReport, toChromeTrace, type MemoryByKind, type Profile, type ProfileOptions, type ProfileReport,
-  type WeightPrecision,
+  type VariantPolicy, type WeightPrecision,
 } from '../../src/engine/index.ts';
 import { buildHandGraph } from '../../src/model/pipeline.ts';
 import { hiuProfileBlocks } from '../../src/model/profileBlocks.ts';
@@ -28,8 +28,8 @@ import { profileTfliteModel } from './tflite.ts';
 
 export const PROFILE_USAGE =
   'usage: hiu profile --weights W.safetensors [--mano M.safetensors] [--runs N] [--trace out.json] [--input-size S]' +
-  ' [--method auto|timestamp|submit] [--top N] [--split-tasks] [--weight-precision f32|f16]\n' +
-  '       hiu profile --model MODEL.tflite|MODEL.task [--entry NAME] [--runs N] [--trace out.json] [--method ...] [--top N] [--weight-precision f32|f16]';
+  ' [--method auto|timestamp|submit] [--top N] [--split-tasks] [--weight-precision f32|f16] [--variants auto|measure|default|conv2d=tiled]\n' +
+  '       hiu profile --model MODEL.tflite|MODEL.task [--entry NAME] [--runs N] [--trace out.json] [--method ...] [--top N] [--weight-precision f32|f16] [--variants ...]';
 
 const DEFAULT_MANO = packageAsset('hand-left.safetensors');
 
@@ -89,7 +89,18 @@ export interface ProfileCommandOptions {
   top?: number;
   /** How the GPU holds the weights (default: as the file stores them). */
   weightPrecision?: WeightPrecision;
+  /** How kernel variants are picked (default 'auto'). */
+  variants?: VariantPolicy;
   log?: (line: string) => void;
+}
+
+/** `--variants auto|measure|default|op=variant,op=variant`. */
+export function parseVariants(v: string | undefined): VariantPolicy | undefined {
+  if (v === undefined || v === 'auto' || v === 'measure' || v === 'default') return v;
+  const pairs = v.split(',').map((p) => p.split('='));
+  if (!pairs.every((p) => p.length === 2 && /^\w+$/.test(p[0]) && /^\w+$/.test(p[1])))
+    fail(`--variants must be auto, measure, default or OP=VARIANT[,OP=VARIANT] (e.g. conv2d=tiled), not ${quoteUntrusted(v)}`);
+  return Object.fromEntries(pairs);
 }
 
 /** The work behind `hiu profile`, callable from code: returns the report and the table. */
@@ -111,7 +122,7 @@ export async function profileHandGraph(o: ProfileCommandOptions): Promise<Profil
   const size = o.inputSize ?? config.inputSize;
   const runs = o.runs ?? 5;
 
-  const engine = await Engine.create();
+  const engine = await Engine.create({ variants: o.variants });
   try {
     const weightPrecision = o.weightPrecision ?? storedDtype(weights);
     const g = new Graph({ weightPrecision });
@@ -160,8 +171,9 @@ export async function runProfile(argv: string[]): Promise<number> {
   const splitTasks = argv.includes('--split-tasks');
   const { positional, flags } = parseArgs(argv.filter((a) => a !== '--split-tasks'), {
     '--weights': 'weights', '--mano': 'mano', '--runs': 'runs', '--trace': 'trace', '--input-size': 'inputSize', '--method': 'method', '--top': 'top',
-    '--model': 'model', '--entry': 'entry', '--weight-precision': 'weightPrecision',
+    '--model': 'model', '--entry': 'entry', '--weight-precision': 'weightPrecision', '--variants': 'variants',
   });
+  const variants = parseVariants(flags.get('variants'));
   const wp = flags.get('weightPrecision');
   if (wp !== undefined && wp !== 'f32' && wp !== 'f16') fail(`--weight-precision must be f32 or f16, not '${wp}'`);
   const weightPrecision = wp as WeightPrecision | undefined;
@@ -176,8 +188,8 @@ export async function runProfile(argv: string[]): Promise<number> {
   const log = (l: string) => process.stderr.write(l + '\n');
   const method = methods[m as keyof typeof methods];
   const r = flags.get('model')
-    ? await profileTfliteModel({ model: flags.get('model')!, entry: flags.get('entry'), runs: runs!, method, top, weightPrecision, log })
-    : await profileHandGraph({ weights: flags.get('weights')!, mano: flags.get('mano'), runs, inputSize, splitTasks, top, method, weightPrecision, log });
+    ? await profileTfliteModel({ model: flags.get('model')!, entry: flags.get('entry'), runs: runs!, method, top, weightPrecision, variants, log })
+    : await profileHandGraph({ weights: flags.get('weights')!, mano: flags.get('mano'), runs, inputSize, splitTasks, top, method, weightPrecision, variants, log });
   process.stdout.write(r.table);
   if (trace) {
     writeTrace(trace, r.report);

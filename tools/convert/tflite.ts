@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
   Engine, formatBuild, formatMemory, formatProfileTable, profileReport, type BlockRule, type Graph, type MemoryByKind, type Profile, type ProfileOptions, type ProfileReport, type Tensor,
-  type WeightPrecision,
+  type VariantPolicy, type WeightPrecision,
 } from '../../src/engine/index.ts';
 import { assertSupported, describeTflite, formatSummary, TfliteRunner } from '../../src/import/index.ts';
 import { readModelBundle, type TfliteModel } from '../../src/weights/tflite.ts';
@@ -126,14 +126,15 @@ export async function runRun(argv: string[]): Promise<number> {
  * a MobileNet-style network spends its time).
  */
 export async function profileTfliteModel(o: {
-  model: string; entry?: string; runs: number; method: ProfileOptions['method']; top?: number; weightPrecision?: WeightPrecision; log: (l: string) => void;
+  model: string; entry?: string; runs: number; method: ProfileOptions['method']; top?: number; weightPrecision?: WeightPrecision; variants?: VariantPolicy;
+  log: (l: string) => void;
 }): Promise<{ report: ProfileReport; table: string; memory: MemoryByKind; weightPrecision: WeightPrecision }> {
   const path = resolve(o.model);
   const models = loadModels(path);
   if (o.entry === undefined && models.size > 1) fail(`model ${path}: holds ${models.size} models (${listNames([...models.keys()])}); pick one with --entry`);
   const model = o.entry === undefined ? [...models.values()][0] : models.get(o.entry) ?? fail(`model ${path}: no entry ${quoteUntrusted(o.entry)}`);
   assertSupported(model);
-  const engine = await Engine.create();
+  const engine = await Engine.create({ variants: o.variants });
   try {
     const runner = await TfliteRunner.create(engine, model, { weightPrecision: o.weightPrecision });
     o.log(`compiled ${runner.dispatches} dispatches (${engine.ctx.adapterInfo.description || engine.ctx.adapterInfo.vendor || 'unknown adapter'})`);
