@@ -2,7 +2,8 @@
 # Packs what scripts/gpu-run.sh needs on a bare GPU machine (no Node, no npm, no network) into
 # git-ignored folders that the device tool carries: .gpu/payload.tar.xz (this machine's node
 # binary and a fresh install of the packed package with its dependencies, Dawn for linux-x64
-# only, the bench script, the bundled photos; ~40 MB), .gpu/hiu-full.mjs (bench/gpu/hiu-full.ts in one file) and .gl/ (the Vulkan loader .deb).
+# only, the bench script, the bundled photos; ~40 MB), .gpu/hiu-full.mjs and .gpu/conv-node.mjs
+# (bench/gpu/hiu-full.ts and conv-node.ts, each in one file) and .gl/ (the Vulkan loader .deb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f dist/hiu-webgpu.js ] || npx tsx scripts/build.ts
@@ -17,7 +18,9 @@ cp bench/gpu/hands-node.mjs "$t/app/"
 cp demo/public/defaults/photos/*.jpg "$t/app/photos/"
 cp "$(readlink -f "$(command -v node)")" "$t/bin/node"
 mkdir -p .gpu .gl
-npx esbuild bench/gpu/hiu-full.ts --bundle --platform=node --format=esm --target=node20 --external:webgpu --outfile=.gpu/hiu-full.mjs --log-level=warning
+for b in hiu-full conv-node; do
+  npx esbuild "bench/gpu/$b.ts" --bundle --platform=node --format=esm --target=node20 --external:webgpu --outfile=".gpu/$b.mjs" --log-level=warning
+done
 (cd "$t" && tar cf - bin app) | xz -T2 -6 > .gpu/payload.tar.xz
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
 mkdir -p /tmp/amd64/partial && apt-get $o update -qq && (cd .gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>/dev/null)
