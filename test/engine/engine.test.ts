@@ -123,6 +123,6 @@ test('a lost device makes later calls fail clearly, and dispose frees everything
   expect(lost).toBeInstanceOf(EngineError);
   expect(() => exe.run()).toThrow(/device was lost/);
   own.dispose();
-  expect(own.stats()).toEqual({ buffers: 0, bufferBytes: 0, querySets: 0, bindGroups: 0, pipelines: 0 });
+  expect(own.stats()).toEqual({ buffers: 0, bufferBytes: 0, querySets: 0, bindGroups: 0, pipelines: 0, memory: { weights: 0, constants: 0, activations: 0, staging: 0, other: 0 } });
   await expect(own.compile(new Graph())).rejects.toThrow(DisposedError);
 });
