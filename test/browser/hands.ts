@@ -235,7 +235,8 @@ async function main(): Promise<void> {
     assert(before.pipelines > 0 && before.buffers > 0, `stats before dispose: ${JSON.stringify(before)}`);
     await est.dispose();
     const after = est.stats();
-    const left = Object.entries(after).filter(([, v]) => v !== 0);
+    const { memory, ...counts } = after;
+    const left = [...Object.entries(counts), ...Object.entries(memory).map(([k, v]) => [`memory.${k}`, v])].filter(([, v]) => v !== 0);
     assert(left.length === 0, `held after dispose(): ${JSON.stringify(after)}`);
     await rejects(est.estimateHands(bitmap), EstimatorDisposedError, /disposed/);
     await rejects(() => est.profile(), EstimatorDisposedError, /disposed/);
