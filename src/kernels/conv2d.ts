@@ -1,9 +1,10 @@
 import { pad4, ShapeError, type Graph, type Tensor } from '../engine/index.ts';
 import {
-  activationKind, ceilDiv, checkAddend, paramWords, checkSameBatchAndChannels, packScaleShift, place, preluSlopes, resizeCoordinates, resolveActivation, slidingWindow, windowKey,
+  activationKind, ceilDiv, checkAddend, nextPow2, paramWords, checkSameBatchAndChannels, packScaleShift, place, preluSlopes, resizeCoordinates, resolveActivation, slidingWindow, windowKey,
   type Activation, type Pair, type Padding, type ResizeCoordinates,
 } from './common.ts';
-import { conv2dDirectWGSL, conv2dParams, conv2dWGSL, type Conv2dSpec } from './conv2d.wgsl.ts';
+import { conv2dDirectWGSL, conv2dParams, conv2dWGSL, type Conv2dSpec, type Conv2dTile } from './conv2d.wgsl.ts';
+import { conv2dTiledWGSL, TILED_THREADS, tiledChannelThreads } from './conv2dTiled.wgsl.ts';
 
 export interface Conv2dOptions {
   /** PyTorch layout [Cout, Cin, KH, KW]. */
@@ -31,8 +32,11 @@ export interface Conv2dOptions {
   upsampleAdd?: { tensor: Tensor; alignCorners?: boolean; coordinates?: ResizeCoordinates };
   /** Write into this tensor (e.g. a channel view, which makes a concat free) instead of a new one. */
   out?: Tensor;
-  /** 'blocked' (default) or the one-output-per-thread yardstick used by the benchmark. */
-  variant?: 'blocked' | 'direct';
+  /**
+   * 'blocked' (default: register-blocked, no workgroup memory), 'tiled' (implicit GEMM through
+   * workgroup memory) or 'direct', the one-output-per-thread yardstick used by the benchmark.
+   */
+  variant?: 'blocked' | 'tiled' | 'direct';
 }
 
 /**
@@ -58,15 +62,18 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
 
   const co4 = ceilDiv(co, 4);
   const variant = o.variant ?? 'blocked';
-  // Register blocking: 4 pixels x 2 channel groups when there are channels to fill them.
-  const tc = co4 >= 2 ? 2 : 1;
-  const tp = oh * ow >= 4 ? 4 : 1;
-  const coPad4 = ceilDiv(co4, tc) * tc;
+  const tile = variant === 'tiled' ? conv2dTile(co4, kh * kw * ceilDiv(ci, 4)) : undefined;
+  // Register blocking: 4 pixels x 2 channel groups when there are channels to fill them (the
+  // tiled kernel's per-thread share of its tile otherwise).
+  const tc = tile ? tile.tc4 / tiledChannelThreads(tile.tc4) : co4 >= 2 ? 2 : 1;
+  const tp = tile ? 4 : oh * ow >= 4 ? 4 : 1;
+  // The tiled kernel guards its weight loads, so its packing needs no padding past co4.
+  const coPad4 = tile ? co4 : ceilDiv(co4, tc) * tc;
   const coBlocks = coPad4 / tc;
-  const wgX = Math.min(8, 2 ** Math.ceil(Math.log2(coBlocks)));
+  const wgX = tile ? tiledChannelThreads(tile.tc4) : Math.min(8, 2 ** Math.ceil(Math.log2(coBlocks)));
   const wgY = 64 / wgX;
   const upsample = o.upsampleAdd && { t: o.upsampleAdd.tensor, coordinates: resizeCoordinates(o.upsampleAdd, `${what} upsampleAdd`) };
-  const spec: Conv2dSpec = { x, y, win, coPad4, tp, tc, wgX, wgY, act: activationKind(act), residual: o.residual, upsample };
+  const spec: Conv2dSpec = { x, y, win, coPad4, tp, tc, wgX, wgY, act: activationKind(act), tile, residual: o.residual, upsample };
   if (variant === 'direct' && (o.residual || o.upsampleAdd))
     throw new ShapeError(`${what}: the direct variant has no residual or upsample epilogue`);
   const w = g.constant(`${name}.weight`, packConvWeight(o.weight, co, ci, kh, kw, coPad4 * 4));
@@ -91,15 +98,38 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
       workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535), 1],
     });
   } else {
-    // Baked in: kernel size, blocking, workgroup and epilogue; shapes are params.
-    const key = `k${kh}x${kw} t${tp}x${tc} a:${spec.act}${o.residual ? ' res' : ''}${upsample ? ` up:${upsample.coordinates}` : ''}`;
+    // Baked in: kernel size, blocking or tile, workgroup and epilogue; shapes are params.
+    const epilogue = `a:${spec.act}${o.residual ? ' res' : ''}${upsample ? ` up:${upsample.coordinates}` : ''}`;
     const params = conv2dParams(spec);
-    g.add(name, {
-      kernel: 'conv2d', key, wgsl: () => conv2dWGSL(spec, params), bindings, params: paramWords(params), flops: 2 * macs, bytes,
-      workgroups: [ceilDiv(coBlocks, wgX), ceilDiv(ceilDiv(oh * ow, tp), wgY), n],
-    });
+    const common = { bindings, params: paramWords(params), flops: 2 * macs, bytes };
+    if (tile)
+      g.add(name, {
+        kernel: 'conv2dTiled', key: `k${kh}x${kw} tile${tile.tp}x${tile.tc4} ks${tile.ks} ${epilogue}`, wgsl: () => conv2dTiledWGSL(spec, params), ...common,
+        workgroups: [ceilDiv(co4, tile.tc4), ceilDiv(oh * ow, tile.tp), n],
+      });
+    else
+      g.add(name, {
+        kernel: 'conv2d', key: `k${kh}x${kw} t${tp}x${tc} ${epilogue}`, wgsl: () => conv2dWGSL(spec, params), ...common,
+        workgroups: [ceilDiv(coBlocks, wgX), ceilDiv(ceilDiv(oh * ow, tp), wgY), n],
+      });
   }
   return y;
+}
+
+/**
+ * The tiled variant's tile for co4 output vec4 groups and k = kh * kw * ci4 K entries: up to 16
+ * groups (4 channel threads x up to 4 groups each) by 64 pixels (16 pixel threads x 4), so each
+ * thread does 16 vec4 FMAs per 2 workgroup reads at full width. Layers with fewer groups get
+ * more pixels instead (4 * 64 / channel threads), keeping 64 threads x 4 pixels busy. The K slice
+ * is 8 entries, fewer where K is shorter (no empty slots to load) or where the two arrays would
+ * pass 16 KiB, WebGPU's guaranteed workgroup storage.
+ */
+export function conv2dTile(co4: number, k: number): Conv2dTile {
+  const tc4 = Math.min(16, nextPow2(co4));
+  const tp = 4 * (TILED_THREADS / tiledChannelThreads(tc4));
+  let ks = Math.min(8, nextPow2(k));
+  while (ks > 1 && (tp + 4 * tc4) * ks * 16 > 16384) ks /= 2;
+  return { tp, tc4, ks };
 }
 
 /** [Cout, Cin, kh, kw] -> [kh][kw][ci4][coPad][4 lanes of ci] with zeros in the padding. */
