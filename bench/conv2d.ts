@@ -1,6 +1,7 @@
 /**
  * conv2d benchmark (a script, not a test): the full-size network's distinct conv shapes, timed
- * in Node (Dawn) and in headless Chromium, against the one-output-per-thread yardstick.
+ * in Node (Dawn) and in headless Chromium: the register-blocked kernel (ms, speedup), the tiled
+ * one (tiled ms) and the one-output-per-thread yardstick (direct ms).
  *
  *   npx tsx bench/conv2d.ts [--runtime node|chromium|both] [--reps N] [--direct-max-gflop G]
  *                           [--filter TEXT] [--out FILE.md]
@@ -35,8 +36,10 @@ function summarise(rows: BenchRow[]): string {
   const gflop = rows.reduce((a, r) => a + r.gflop * r.count, 0);
   const sp = rows.filter((r) => r.speedup !== null).map((r) => r.speedup!);
   const geo = sp.length ? Math.exp(sp.reduce((a, v) => a + Math.log(v), 0) / sp.length) : NaN;
+  const tiled = rows.filter((r) => r.tiledMs !== null);
+  const tiledMs = tiled.reduce((a, r) => a + r.tiledMs! * r.count, 0);
   return `Sum over one inference's convs (time x count): ${inferMs.toFixed(0)} ms, ${(gflop / (inferMs / 1e3)).toFixed(1)} GFLOP/s; ` +
-    `geometric-mean speedup over the direct kernel: ${geo.toFixed(2)}x (${sp.length} shapes).`;
+    `tiled variant ${tiledMs.toFixed(0)} ms; geometric-mean speedup over the direct kernel: ${geo.toFixed(2)}x (${sp.length} shapes).`;
 }
 
 if (runtime === 'node' || runtime === 'both') {

@@ -1,4 +1,4 @@
-/** Times conv2d (register-blocked) against the one-output-per-thread kernel, shape by shape. */
+/** Times conv2d (register-blocked and tiled) against the one-output-per-thread kernel, shape by shape. */
 import { Graph, type Engine } from '../src/engine/index.ts';
 import { conv2d } from '../src/kernels/conv2d.ts';
 import { convFlops, type ConvShape } from './shapes.ts';
@@ -10,6 +10,8 @@ export interface BenchRow {
   gflop: number;
   ms: number;
   gflops: number;
+  /** The tiled variant (workgroup memory); null in rows saved before it existed. */
+  tiledMs: number | null;
   directMs: number | null;
   speedup: number | null;
 }
@@ -21,7 +23,7 @@ export interface BenchOptions {
   log?: (s: string) => void;
 }
 
-async function timeConv(engine: Engine, s: ConvShape, variant: 'blocked' | 'direct', reps: number): Promise<number> {
+async function timeConv(engine: Engine, s: ConvShape, variant: 'blocked' | 'tiled' | 'direct', reps: number): Promise<number> {
   const g = new Graph();
   const x = g.input('x', [1, s.size, s.size, s.cin]);
   const w = new Float32Array(s.cout * s.cin * s.k * s.k).map(() => Math.random() - 0.5);
@@ -44,10 +46,11 @@ export async function benchConv2d(engine: Engine, shapes: ConvShape[], o: BenchO
   for (const s of shapes) {
     const gflop = convFlops(s) / 1e9;
     const ms = await timeConv(engine, s, 'blocked', o.reps);
+    const tiledMs = await timeConv(engine, s, 'tiled', o.reps);
     const directMs = gflop <= o.directMaxGflop ? await timeConv(engine, s, 'direct', Math.min(o.reps, 2)) : null;
     const row: BenchRow = {
       shape: `${s.k}x${s.k} s${s.s} ${s.cin}->${s.cout} @${s.size}`,
-      where: s.where, count: s.count, gflop, ms, gflops: gflop / (ms / 1e3),
+      where: s.where, count: s.count, gflop, ms, gflops: gflop / (ms / 1e3), tiledMs,
       directMs, speedup: directMs === null ? null : directMs / ms,
     };
     o.log?.(formatRow(row));
@@ -58,8 +61,8 @@ export async function benchConv2d(engine: Engine, shapes: ConvShape[], o: BenchO
 
 export function formatRow(r: BenchRow): string {
   const f = (v: number | null, d: number) => (v === null ? '-' : v.toFixed(d));
-  return `| ${r.shape} | ${r.where} | ${r.count} | ${r.gflop.toFixed(3)} | ${f(r.ms, 2)} | ${f(r.gflops, 1)} | ${f(r.directMs, 2)} | ${f(r.speedup, 2)} |`;
+  return `| ${r.shape} | ${r.where} | ${r.count} | ${r.gflop.toFixed(3)} | ${f(r.ms, 2)} | ${f(r.gflops, 1)} | ${f(r.tiledMs, 2)} | ${f(r.directMs, 2)} | ${f(r.speedup, 2)} |`;
 }
 
 export const header =
-  '| shape (k s cin->cout @in) | where | count | GFLOP | ms | GFLOP/s | direct ms | speedup |\n|---|---|---|---|---|---|---|---|';
+  '| shape (k s cin->cout @in) | where | count | GFLOP | ms | GFLOP/s | tiled ms | direct ms | speedup |\n|---|---|---|---|---|---|---|---|---|';

@@ -11,7 +11,7 @@ export interface Conv2dSpec {
   /** The packed weights (f32 or f16 pairs; read through weightBufferWGSL). */
   w: Constant;
   win: WindowShape;
-  /** Output-channel vec4 groups in the packed weights (a multiple of tc). */
+  /** Output-channel vec4 groups in the packed weights (a multiple of the blocked kernel's tc; every variant reads this packing). */
   coPad4: number;
   /** Pixels per thread and vec4 channel groups per thread (register blocking). */
   tp: number;
@@ -19,8 +19,17 @@ export interface Conv2dSpec {
   wgX: number;
   wgY: number;
   act: ActivationKind;
+  /** The tiled variant's workgroup tile (see conv2dTiledWGSL); absent for the others. */
+  tile?: Conv2dTile;
   residual?: Tensor;
   upsample?: { t: Tensor; coordinates: ResizeCoordinates };
+}
+
+/** A workgroup's tile: tp output pixels x tc4 output vec4 groups, ks K entries (taps x ci4) per slice. */
+export interface Conv2dTile {
+  tp: number;
+  tc4: number;
+  ks: number;
 }
 
 /**
@@ -59,22 +68,7 @@ export function conv2dWGSL(s: Conv2dSpec, params: readonly Param[]): string {
   const { kh, kw } = s.win;
   const pix = [...Array(tp).keys()];
   const grp = [...Array(tc).keys()];
-  const hasRes = !!s.residual;
-  const hasUp = !!s.upsample;
-  const nb = 4 + (hasRes ? 1 : 0) + (hasUp ? 1 : 0);
-  return wgsl`
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
-${weightBufferWGSL(s.w, 1, 'Wt', 'wv', 'vec4')}
-@group(0) @binding(2) var<storage, read> SS: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
-#if ${hasRes}
-@group(0) @binding(4) var<storage, read> R: array<vec4<f32>>;
-#endif
-#if ${hasUp}
-@group(0) @binding(${hasRes ? 5 : 4}) var<storage, read> U: array<vec4<f32>>;
-${hasUp ? bilinearSamplerParams('upsampled', 'U', 'u', s.upsample!.coordinates) : ''}
-#endif
-${paramsWGSL(params, nb)}
+  return `${conv2dHeaderWGSL(s, params)}
 
 // 64 threads laid out wgX (channel blocks) by 64 / wgX (pixel blocks), wgX from the params.
 @compute @workgroup_size(64, 1, 1)
@@ -107,7 +101,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           .map(
             (t) => `{
           let w0 = wv(wc + ${t * 4}u); let w1 = wv(wc + ${t * 4 + 1}u); let w2 = wv(wc + ${t * 4 + 2}u); let w3 = wv(wc + ${t * 4 + 3}u);
-          ${pix.map((i) => `a${i}_${t} += x${i}.x * w0 + x${i}.y * w1 + x${i}.z * w2 + x${i}.w * w3;`).join('\n          ')}
+          ${pix.map((i) => `a${i}_${t} += ${fma4(`x${i}`, 'w0', 'w1', 'w2', 'w3')};`).join('\n          ')}
         }`,
           )
           .join('\n        ')}
@@ -115,19 +109,44 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
   ${pix
-    .flatMap((i) =>
-      grp.map(
-        (t) => `if (pb + ${i}u < npix && cob + ${t}u < P.co4) {
-    let c4 = cob + ${t}u;
-    var v = a${i}_${t} * SS[c4] + SS[P.coPad4 + c4];
-    ${hasRes ? `if (c4 < P.r4) { v += R[${vec4IndexParams('r', 'n', `oy${i}`, `ox${i}`, 'c4')}]; }` : ''}
-    ${activationWGSL(s.act, 'v', `SS[2u * P.coPad4 + c4]`)}
-    ${hasUp ? `v += upsampled(n, oy${i}, ox${i}, c4);` : ''}
-    Y[${vec4IndexParams('y', 'n', `oy${i}`, `ox${i}`, 'c4')}] = v;
-  }`,
-      ),
-    )
+    .flatMap((i) => grp.map((t) => `if (pb + ${i}u < npix && cob + ${t}u < P.co4) { store(n, oy${i}, ox${i}, cob + ${t}u, a${i}_${t}); }`))
     .join('\n  ')}
+}`;
+}
+
+/** WGSL expression: input vec4 x times the 4 weight vec4s of its lanes (x.x * w0 + ... ). */
+export const fma4 = (x: string, w0: string, w1: string, w2: string, w3: string) => `${x}.x * ${w0} + ${x}.y * ${w1} + ${x}.z * ${w2} + ${x}.w * ${w3}`;
+
+/**
+ * What the register-blocked and tiled conv kernels share: the bindings (weights read through
+ * `fn wv(i) -> vec4<f32>`, whatever their precision), the params struct and
+ * `fn store(n, oy, ox, c4, acc)`, the fused epilogue: v = acc*scale + shift, + residual (groups
+ * past P.r4 add nothing), the activation, + bilinear(upsample); then the write to Y.
+ */
+export function conv2dHeaderWGSL(s: Conv2dSpec, params: readonly Param[]): string {
+  const hasRes = !!s.residual;
+  const hasUp = !!s.upsample;
+  const nb = 4 + (hasRes ? 1 : 0) + (hasUp ? 1 : 0);
+  return wgsl`
+@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
+${weightBufferWGSL(s.w, 1, 'Wt', 'wv', 'vec4')}
+@group(0) @binding(2) var<storage, read> SS: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
+#if ${hasRes}
+@group(0) @binding(4) var<storage, read> R: array<vec4<f32>>;
+#endif
+#if ${hasUp}
+@group(0) @binding(${hasRes ? 5 : 4}) var<storage, read> U: array<vec4<f32>>;
+${hasUp ? bilinearSamplerParams('upsampled', 'U', 'u', s.upsample!.coordinates) : ''}
+#endif
+${paramsWGSL(params, nb)}
+
+fn store(n: u32, oy: u32, ox: u32, c4: u32, acc: vec4<f32>) {
+  var v = acc * SS[c4] + SS[P.coPad4 + c4];
+  ${hasRes ? `if (c4 < P.r4) { v += R[${vec4IndexParams('r', 'n', 'oy', 'ox', 'c4')}]; }` : ''}
+  ${activationWGSL(s.act, 'v', `SS[2u * P.coPad4 + c4]`)}
+  ${hasUp ? `v += upsampled(n, oy, ox, c4);` : ''}
+  Y[${vec4IndexParams('y', 'n', 'oy', 'ox', 'c4')}] = v;
 }`;
 }
 

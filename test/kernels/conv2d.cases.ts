@@ -32,15 +32,19 @@ interface ConvShape {
   res?: number;
   /** Input value range (wider makes relu6 clip). */
   range?: [number, number];
-  variant?: 'blocked' | 'direct';
+  variant?: Variant;
 }
+
+type Variant = 'blocked' | 'tiled' | 'direct';
+/** The case-name prefix of a variant: `conv2d`, `conv2d(tiled)`, `conv2d(direct)`. */
+const conv2dName = (v: Variant | undefined) => `conv2d${v && v !== 'blocked' ? `(${v})` : ''}`;
 
 const pairOf = (v: number | [number, number] | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
 
 function convCase(label: string, s: ConvShape): KernelCase {
   return {
-    name: `conv2d${s.variant === 'direct' ? '(direct)' : ''} ${label}`,
+    name: `${conv2dName(s.variant)} ${label}`,
     run: (engine, seed) =>
       check(engine, seed, (g, rng) => {
         const [kh, kw] = pairOf(s.k, 1);
@@ -77,6 +81,11 @@ const shapes: [string, ConvShape][] = [
   ['decoder 3x3 p1 c24->24 10x10 bn relu', { c: 24, h: 10, w: 10, co: 24, k: 3, p: 1, bn: true, relu: true }],
   ['head 3x3 p1 c16->21 8x8', { c: 16, h: 8, w: 8, co: 21, k: 3, p: 1 }],
   ['2x2 s2 c12->20 9x7 (avgpool+1x1 folded)', { c: 12, h: 9, w: 7, co: 20, k: 2, s: 2 }],
+  // Bigger than one of the tiled variant's tiles (64 pixels x 16 vec4 groups, 8 K entries a slice).
+  ['tiles 3x3 p1 c37->70 13x11 bn relu (partial tiles both ways, partial last K slice)', { c: 37, h: 13, w: 11, co: 70, k: 3, p: 1, bn: true, relu: true }],
+  ['long K 3x3 p1 c64->16 6x5 (18 whole K slices)', { c: 64, h: 6, w: 5, co: 16, k: 3, p: 1 }],
+  ['batch 2 1x1 c9->66 17x9 relu6 (3 pixel tiles, a 1-group channel tile)', { n: 2, c: 9, h: 17, w: 9, co: 66, k: 1, act: 'relu6', range: [-3, 3] }],
+  ['batch 2 3x3 s2 p1 on a 1x1 map c20->36 prelu', { n: 2, c: 20, h: 1, w: 1, co: 36, k: 3, s: 2, p: 1, act: 'prelu' }],
 ];
 
 /** TFLite shapes: SAME (asymmetric on even sizes with stride 2), VALID, explicit pads, relu6 past 6, PReLU. */
@@ -94,9 +103,10 @@ const tfliteShapes: [string, ConvShape][] = [
   ['3x3 SAME c6->12 + residual c3 batch 2 4x5', { n: 2, c: 6, h: 4, w: 5, co: 12, k: 3, same: true, res: 3, bn: true }],
 ];
 
-const epilogues: KernelCase[] = [
+/** Fused-epilogue cases, for each variant that has the epilogue. */
+const epilogues = (variant: Variant): KernelCase[] => [
   {
-    name: 'conv2d epilogue: bn + residual + relu (bottleneck output)',
+    name: `${conv2dName(variant)} epilogue: bn + residual + relu (bottleneck output)`,
     run: (engine, seed) =>
       check(engine, seed, (g, rng) => {
         const x = ref.randomTensor([2, 8, 5, 6], rng);
@@ -106,13 +116,13 @@ const epilogues: KernelCase[] = [
         const shift = ref.randomArray(12, rng);
         const xt = g.input('x', nhwc(x.shape));
         const rt = g.input('res', nhwc(res.shape));
-        const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 12, kernel: 1, scale: f32(scale), shift: f32(shift), residual: rt, relu: true });
+        const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 12, kernel: 1, scale: f32(scale), shift: f32(shift), residual: rt, relu: true, variant });
         return { inputs: [[xt, x], [rt, res]], outputs: [[y, ref.conv2d(x, w, { scale, shift, residual: res, relu: true })]] };
       }),
   },
   ...[true, false].map(
     (ac): KernelCase => ({
-      name: `conv2d epilogue: relu then + bilinear upsample (align_corners=${ac}) 4x5 -> 8x10, c7`,
+      name: `${conv2dName(variant)} epilogue: relu then + bilinear upsample (align_corners=${ac}) 4x5 -> 8x10, c7`,
       run: (engine, seed) =>
         check(engine, seed, (g, rng) => {
           const x = ref.randomTensor([1, 5, 8, 10], rng);
@@ -120,14 +130,14 @@ const epilogues: KernelCase[] = [
           const low = ref.randomTensor([1, 7, 4, 5], rng);
           const xt = g.input('x', nhwc(x.shape));
           const lt = g.input('low', nhwc(low.shape));
-          const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 7, kernel: 1, relu: true, upsampleAdd: { tensor: lt, alignCorners: ac } });
+          const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 7, kernel: 1, relu: true, upsampleAdd: { tensor: lt, alignCorners: ac }, variant });
           const addAfter = ref.bilinearResize(low, 8, 10, ac);
           return { inputs: [[xt, x], [lt, low]], outputs: [[y, ref.conv2d(x, w, { relu: true, addAfter })]] };
         }),
     }),
   ),
   {
-    name: 'conv2d epilogue: upsample 1x1 -> 3x3 align_corners=true, c5, batch 2',
+    name: `${conv2dName(variant)} epilogue: upsample 1x1 -> 3x3 align_corners=true, c5, batch 2`,
     run: (engine, seed) =>
       check(engine, seed, (g, rng) => {
         const x = ref.randomTensor([2, 3, 3, 3], rng);
@@ -135,12 +145,12 @@ const epilogues: KernelCase[] = [
         const low = ref.randomTensor([2, 5, 1, 1], rng);
         const xt = g.input('x', nhwc(x.shape));
         const lt = g.input('low', nhwc(low.shape));
-        const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 5, kernel: 3, padding: 1, upsampleAdd: { tensor: lt, alignCorners: true } });
+        const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 5, kernel: 3, padding: 1, upsampleAdd: { tensor: lt, alignCorners: true }, variant });
         return { inputs: [[xt, x], [lt, low]], outputs: [[y, ref.conv2d(x, w, { pad: 1, addAfter: ref.bilinearResize(low, 3, 3, true) })]] };
       }),
   },
   {
-    name: 'conv2d into channel views: two convs write a free concat [8 | 5]',
+    name: `${conv2dName(variant)} into channel views: two convs write a free concat [8 | 5]`,
     run: (engine, seed) =>
       check(engine, seed, (g, rng) => {
         const x = ref.randomTensor([1, 3, 6, 7], rng);
@@ -148,14 +158,14 @@ const epilogues: KernelCase[] = [
         const w2 = ref.randomTensor([5, 3, 1, 1], rng);
         const xt = g.input('x', nhwc(x.shape));
         const cat = g.tensor('cat', [1, 6, 7, 13]);
-        conv2d(g, 'a', xt, { weight: f32(w1.data), outChannels: 8, kernel: 3, padding: 1, relu: true, out: g.channelView(cat, 0, 8) });
-        conv2d(g, 'b', xt, { weight: f32(w2.data), outChannels: 5, kernel: 1, out: g.channelView(cat, 8, 5) });
+        conv2d(g, 'a', xt, { weight: f32(w1.data), outChannels: 8, kernel: 3, padding: 1, relu: true, out: g.channelView(cat, 0, 8), variant });
+        conv2d(g, 'b', xt, { weight: f32(w2.data), outChannels: 5, kernel: 1, out: g.channelView(cat, 8, 5), variant });
         const expect = ref.concatChannels([ref.conv2d(x, w1, { pad: 1, relu: true }), ref.conv2d(x, w2)]);
         return { inputs: [[xt, x]], outputs: [[cat, expect]] };
       }),
   },
   {
-    name: 'conv2d chain: intermediates share planned buffers (3 convs, residual from the first)',
+    name: `${conv2dName(variant)} chain: intermediates share planned buffers (3 convs, residual from the first)`,
     run: (engine, seed) =>
       check(engine, seed, (g, rng) => {
         const x = ref.randomTensor([1, 4, 7, 5], rng);
@@ -163,9 +173,9 @@ const epilogues: KernelCase[] = [
         const w2 = ref.randomTensor([8, 8, 3, 3], rng, -0.3, 0.3);
         const w3 = ref.randomTensor([8, 8, 1, 1], rng, -0.3, 0.3);
         const xt = g.input('x', nhwc(x.shape));
-        const a = conv2d(g, 'c1', xt, { weight: f32(w1.data), outChannels: 8, kernel: 3, padding: 1, relu: true });
-        const b = conv2d(g, 'c2', a, { weight: f32(w2.data), outChannels: 8, kernel: 3, padding: 1, relu: true });
-        const c = conv2d(g, 'c3', b, { weight: f32(w3.data), outChannels: 8, kernel: 1, residual: a, relu: true });
+        const a = conv2d(g, 'c1', xt, { weight: f32(w1.data), outChannels: 8, kernel: 3, padding: 1, relu: true, variant });
+        const b = conv2d(g, 'c2', a, { weight: f32(w2.data), outChannels: 8, kernel: 3, padding: 1, relu: true, variant });
+        const c = conv2d(g, 'c3', b, { weight: f32(w3.data), outChannels: 8, kernel: 1, residual: a, relu: true, variant });
         const ra = ref.conv2d(x, w1, { pad: 1, relu: true });
         const rb = ref.conv2d(ra, w2, { pad: 1, relu: true });
         return { inputs: [[xt, x]], outputs: [[c, ref.conv2d(rb, w3, { residual: ra, relu: true })]] };
@@ -173,9 +183,9 @@ const epilogues: KernelCase[] = [
   },
 ];
 
-const tfliteEpilogues: KernelCase[] = [
+const tfliteEpilogues = (variant: Variant): KernelCase[] => [
   {
-    name: 'conv2d epilogue: relu6 then + bilinear upsample (asymmetric) 3x4 -> 7x9, c6',
+    name: `${conv2dName(variant)} epilogue: relu6 then + bilinear upsample (asymmetric) 3x4 -> 7x9, c6`,
     run: (engine, seed) =>
       check(engine, seed, (g, rng) => {
         const x = ref.randomTensor([1, 5, 7, 9], rng, -4, 4);
@@ -183,20 +193,24 @@ const tfliteEpilogues: KernelCase[] = [
         const low = ref.randomTensor([1, 6, 3, 4], rng);
         const xt = g.input('x', nhwc(x.shape));
         const lt = g.input('low', nhwc(low.shape));
-        const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 6, kernel: 1, activation: 'relu6', upsampleAdd: { tensor: lt, coordinates: 'asymmetric' } });
+        const y = conv2d(g, 'conv', xt, { weight: f32(w.data), outChannels: 6, kernel: 1, activation: 'relu6', upsampleAdd: { tensor: lt, coordinates: 'asymmetric' }, variant });
         const addAfter = ref.bilinearResize(low, 7, 9, 'asymmetric');
         return { inputs: [[xt, x], [lt, low]], outputs: [[y, ref.conv2d(x, w, { act: 'relu6', addAfter })]] };
       }),
   },
 ];
 
+// Blocked first: mutants find their case by the first name that contains a text.
 export const conv2dCases: KernelCase[] = [
   ...shapes.map(([l, s]) => convCase(l, s)),
-  ...epilogues,
+  ...epilogues('blocked'),
   ...shapes.slice(0, 5).map(([l, s]) => convCase(l, { ...s, variant: 'direct' })),
   ...tfliteShapes.map(([l, s]) => convCase(l, s)),
-  ...tfliteEpilogues,
+  ...tfliteEpilogues('blocked'),
   ...tfliteShapes.slice(0, 3).map(([l, s]) => convCase(l, { ...s, variant: 'direct' })),
+  ...[...shapes, ...tfliteShapes].map(([l, s]) => convCase(l, { ...s, variant: 'tiled' })),
+  ...epilogues('tiled'),
+  ...tfliteEpilogues('tiled'),
 ];
 
 /** WGSL rewrites that shift every `<ky|kx>) - <pad>` by d (the top or left padding of the taps). */

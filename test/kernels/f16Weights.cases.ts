@@ -36,12 +36,12 @@ interface ConvF16 {
   n?: number;
   bn?: boolean;
   res?: boolean;
-  variant?: 'blocked' | 'direct';
+  variant?: 'blocked' | 'tiled' | 'direct';
 }
 
 function convCase(label: string, s: ConvF16): KernelCase {
   return {
-    name: `f16 weights: conv2d${s.variant === 'direct' ? '(direct)' : ''} ${label}`,
+    name: `f16 weights: conv2d${s.variant && s.variant !== 'blocked' ? `(${s.variant})` : ''} ${label}`,
     run: (engine, seed) =>
       check(engine, seed, (g, rng) => {
         const x = ref.randomTensor([s.n ?? 1, s.c, s.h, s.w], rng);
@@ -107,6 +107,7 @@ export const f16WeightCases: KernelCase[] = [
   convCase('7x7 s2 p3 c3->8 16x14 stem, batch 2', { n: 2, c: 3, h: 16, w: 14, co: 8, k: 7, s: 2, p: 3, bn: true }),
   convCase('1x1 c32->24 8x8 + residual', { c: 32, h: 8, w: 8, co: 24, k: 1, res: true }),
   convCase('3x3 p1 c3->5 9x6', { c: 3, h: 9, w: 6, co: 5, k: 3, p: 1, variant: 'direct' }),
+  convCase('3x3 p1 c37->70 13x11 bn + residual (partial tiles)', { c: 37, h: 13, w: 11, co: 70, k: 3, p: 1, bn: true, res: true, variant: 'tiled' }),
   dwCase('3x3 s1 p1 c5 7x9', { c: 5, m: 1, h: 7, w: 9, k: 3, p: 1 }),
   dwCase('multiplier 3 5x5 s2 p2 c3->9 9x8 batch 2', { n: 2, c: 3, m: 3, h: 9, w: 8, k: 5, s: 2, p: 2 }),
   denseCase('7 -> 5 (odd weight count)', 1, [7, 5]),
@@ -120,5 +121,6 @@ export const f16WeightMutants: [string, string, Mutation][] = [
   ['f16 weights: vec4 halves swapped (conv2d)', 'f16 weights: conv2d 3x3 p1 c5->7', swapHalves],
   ['f16 weights: vec4 halves swapped (depthwise)', 'f16 weights: depthwiseConv2d 3x3 s1', swapHalves],
   ['f16 weights: vec4 halves swapped (dense)', 'f16 weights: denseChain 5 -> 13', swapHalves],
+  ['f16 weights: vec4 halves swapped (tiled conv2d)', 'f16 weights: conv2d(tiled)', swapHalves],
   ['f16 weights: scalar read takes the wrong half', 'f16 weights: conv2d(direct)', (s) => s.replace('[i & 1u]', '[(i + 1u) & 1u]')],
 ];

@@ -3,7 +3,7 @@
  * writes fresh random inputs, poisons every output with NaN, runs, and compares each output with
  * a float64 CPU reference (test/reference/cpu.ts). Padded channel lanes must read back as 0.
  */
-import { Graph, paddingViolations, unpackToNCHW, type Engine, type GraphOptions, type Tensor } from '../../src/engine/index.ts';
+import { Graph, paddingViolations, unpackToNCHW, type Dispatch, type Engine, type GraphOptions, type Tensor } from '../../src/engine/index.ts';
 import { compare, makeRng, toFloat32, type Tensor64 } from '../reference/cpu.ts';
 
 export interface KernelCase {
@@ -36,11 +36,9 @@ export async function check(engine: Engine, seed: number, build: (g: Graph, rng:
   const m = mutation;
   if (m) {
     for (const node of g.nodes) {
-      const original = node.wgsl;
-      const mutated = m(original());
-      if (mutated === original()) throw new Error(`mutation did not change the WGSL of '${node.name}'`);
-      node.wgsl = () => mutated;
-      node.key += `|mutant:${mutated.length}:${hash(mutated)}`;
+      if (!mutate(node, m)) throw new Error(`mutation did not change the WGSL of '${node.name}'`);
+      // Variants the engine might run instead get the same bug where it applies to them.
+      for (const alt of node.alternatives ?? []) mutate(alt, m);
     }
   }
   for (const [t] of b.outputs) g.output(t);
@@ -68,6 +66,16 @@ export const nhwc = (s: readonly number[]): [number, number, number, number] => 
 
 export function f32(a: Float64Array): Float32Array {
   return toFloat32(a);
+}
+
+/** Rewrites a dispatch's WGSL (and its key, so no cached pipeline stands in); false if unchanged. */
+function mutate(d: Dispatch, m: Mutation): boolean {
+  const original = d.wgsl();
+  const mutated = m(original);
+  if (mutated === original) return false;
+  d.wgsl = () => mutated;
+  d.key += `|mutant:${mutated.length}:${hash(mutated)}`;
+  return true;
 }
 
 function hash(s: string): number {

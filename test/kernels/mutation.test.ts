@@ -27,6 +27,10 @@ const mutants: [string, string, Mutation][] = [
   ['align_corners=false sampled as true', 'align_corners=false', (s) => s.replace(/max\(\(f32\(oy\) \+ 0\.5\) \* (P\.uSY) - 0\.5, 0\.0\)/, 'f32(oy) * $1')],
   ['residual added after ReLU', 'bn + residual + relu', (s) => s.replace(/(if \(c4 < P\.r4\) \{ v \+= R\[[^\]]+\]; \})\s*(v = max\(v, vec4<f32>\(0\.0\)\);)/g, '$2 $1')],
   ['last pixel of a block not stored', '3x3 p0 no padding', (s) => s.replace(/if \(pb \+ 3u < npix/, 'if (pb + 3u < 0u')],
+  // The tiled variant's own index math: the tile edge, the K slices, the workgroup arrays.
+  ['tiled: tile edge guard off by one (last pixel loads 0)', 'conv2d(tiled) tiles 3x3 p1 c37->70', (s) => s.replace(/\(lp(\d+) < npix\)/g, '(lp$1 + 1u < npix)')],
+  ['tiled: last K slice skipped', 'conv2d(tiled) long K 3x3 p1 c64->16', (s) => s.replace(/k0 < K; k0 \+= (\d+)u/, 'k0 + $1u < K; k0 += $1u')],
+  ['tiled: input tile read from the next K entry', 'conv2d(tiled) decoder 3x3 p1 c24->24', (s) => s.replace(/let xo = s \* (\d+)u/, 'let xo = ((s + 1u) % 8u) * $1u')],
 ];
 
 for (const [what, caseName, m] of mutants) {
