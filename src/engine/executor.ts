@@ -187,7 +187,7 @@ export class Executable {
       bindMs: performance.now() - t5 + (t4 - t3),
       pipelines: new Set(all.map((d) => `${d.kernel}|${d.key}|${bindingSignature(d)}`)).size,
       newPipelines: cache.size - before,
-      tuneMs: t5 - t4,
+      tuneMs: tuned ? t5 - t4 : 0,
       tunedShapes: tuned,
     };
   }

@@ -102,9 +102,27 @@ describe('hiu profile', () => {
     const cli = await hiu('profile', '--weights', weights, '--mano', ASSET, '--runs', '1', '--weight-precision', 'f16');
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/^GPU memory: weights [\d.]+ MiB \(f16\), constants [\d.]+ MiB, activations [\d.]+ MiB, staging [\d.]+ MiB/m);
+    // Every conv layer names the variant it ran: the default on a software adapter ('auto').
+    const convRows = cli.stdout.split('\n').filter((l) => /^\d+\s+hiu\.\S+\s+conv2d/.test(l));
+    expect(convRows.length).toBeGreaterThan(3);
+    for (const row of convRows) expect(row).toMatch(/\sconv2d\/(blocked|tiled)\s/);
     const bad = await hiu('profile', '--weights', weights, '--weight-precision', 'f8');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--weight-precision must be f32 or f16, not 'f8'/);
+  });
+
+  test('--variants: a forced conv2d variant shows in every conv row; bad values are refused', async () => {
+    const tiled = await hiu('profile', '--weights', weights, '--mano', ASSET, '--runs', '1', '--top', '200', '--variants', 'conv2d=tiled');
+    expect(tiled.code, tiled.stderr).toBe(0);
+    const convRows = tiled.stdout.split('\n').filter((l) => /^\d+\s+hiu\.\S+\s+conv2d/.test(l));
+    expect(convRows.length).toBeGreaterThan(100);
+    for (const row of convRows) expect(row).toMatch(/\sconv2d\/tiled\s/);
+    const bad = await hiu('profile', '--weights', weights, '--variants', 'conv2d:tiled');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--variants must be auto, measure, default or OP=VARIANT/);
+    const unknown = await hiu('profile', '--weights', weights, '--variants', 'conv2d=winograd');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/conv2d has no variant 'winograd' \(it has blocked, tiled\)/);
   });
 
   test('clear errors: missing file, wrong architecture, a checkpoint, bad flags', async () => {
