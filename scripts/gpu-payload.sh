@@ -6,7 +6,8 @@
 # (bench/gpu/hiu-full.ts and conv-node.ts, each in one file) and .gl/ (the Vulkan loader .deb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/hiu-webgpu.js ] || npx tsx scripts/build.ts
+npx tsx scripts/build.ts   # always: a stale dist/ would ship old code
+[ -d demo/public/defaults/photos ] || npx tsx demo/make-defaults.ts   # the bundled photos (generated, never committed)
 t=$(mktemp -d)
 npm pack --ignore-scripts --pack-destination "$t" >/dev/null
 mkdir -p "$t/bin" "$t/app/node_modules/hiu-webgpu" "$t/app/node_modules/webgpu/dist" "$t/app/photos"
