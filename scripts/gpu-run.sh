@@ -23,11 +23,11 @@ else python3 -c "import tarfile,sys; tarfile.open(sys.argv[1], 'r:xz').extractal
 export PATH="$g/bin:$PATH"
 cd "$g/app"
 { date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1; echo "node $(node --version)"; nproc; } | tee "$out/machine.txt"
-timeout 150 node hands-node.mjs photos --frames 100 2>"$out/hands.log" | tee "$out/hands.md"
+timeout 120 node hands-node.mjs photos --frames 100 2>"$out/hands.log" | tee "$out/hands.md"
 cp "$repo/.gpu/conv-node.mjs" . && { timeout 90 node conv-node.mjs --reps 5 2>"$out/conv.log" | tee "$out/conv.md"; tail -3 "$out/conv.log"; }
-cp "$repo/.gpu/hiu-full.mjs" . && { timeout 120 node hiu-full.mjs 20 2>"$out/hiu-full.log" | tee "$out/hiu-full.md"; tail -3 "$out/hiu-full.log"; }
+cp "$repo/.gpu/hiu-full.mjs" . && { timeout 180 node hiu-full.mjs 20 2>"$out/hiu-full.log" | tee "$out/hiu-full.md"; tail -3 "$out/hiu-full.log"; }
 for m in palm_detection_lite palm_detection_full hand_landmark_lite hand_landmark_full; do
-  timeout 30 node node_modules/hiu-webgpu/dist/tools/convert/bin.js profile --model "node_modules/hiu-webgpu/models/$m.tflite" --runs 50 --top 8 >"$out/profile-$m.txt" 2>&1
+  timeout 20 node node_modules/hiu-webgpu/dist/tools/convert/bin.js profile --model "node_modules/hiu-webgpu/models/$m.tflite" --runs 50 --top 8 >"$out/profile-$m.txt" 2>&1
   echo "== $m"; head -c 3000 "$out/profile-$m.txt"
 done
 tail -5 "$out/hands.log"

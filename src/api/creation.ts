@@ -15,7 +15,7 @@ export interface CreationTimings {
   uploadMs: number;
   /** Compiling shaders and creating pipelines, as far as creation waited for it. */
   compileMs: number;
-  /** Of compileMs, timing kernel variants on the device (0 unless kernelVariants measured). */
+  /** Timing kernel variants on the device, summed over the graphs (which may compile concurrently); 0 unless kernelVariants measured. */
   tuneMs: number;
   /** From the create call to ready. */
   totalMs: number;

@@ -20,6 +20,11 @@ export class WeightsError extends EngineError {
   override name = 'WeightsError';
 }
 
+/** @internal A weight too large for f16 storage (weightPrecision 'f16') as a WeightsError naming it; other errors as they are. */
+export function f16RangeError(e: unknown, what: string): unknown {
+  return e instanceof RangeError && /outside the f16 range/.test(e.message) ? new WeightsError(`${what}: ${e.message}`, { cause: e }) : e;
+}
+
 /** The hand asset is not a usable MANO/hand file from `hiu convert-mano` (or the wrong side). */
 export class HandAssetError extends EngineError {
   override name = 'HandAssetError';

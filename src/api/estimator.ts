@@ -21,7 +21,7 @@ import { buildHandGraph, readHandResults, type HandGraph, type HandResult } from
 import { networkHandProblem, type ManoAsset } from '../model/manoAsset.ts';
 import { loadWeights, storedDtype, type DetectorConfig, type HiuConfig, type LoadedWeights } from '../weights/index.ts';
 import { loadManoAsset } from '../weights/mano.ts';
-import { DetachedBufferError, EstimateOptionsError, EstimatorDisposedError, HandAssetError, InvalidImageError, WeightsError } from './errors.ts';
+import { DetachedBufferError, EstimateOptionsError, f16RangeError, EstimatorDisposedError, HandAssetError, InvalidImageError, WeightsError } from './errors.ts';
 import { isDetached, prepareSource, type HandImageSource, type PreparedSource } from './sources.ts';
 import { SourceUploader } from './upload.ts';
 import { CallQueue } from './callQueue.ts';
@@ -150,8 +150,7 @@ function f16Checked<T>(build: () => T, what = 'weights'): T {
   try {
     return build();
   } catch (e) {
-    if (e instanceof RangeError && /outside the f16 range/.test(e.message)) throw new WeightsError(`${what}: ${e.message}`, { cause: e });
-    throw e;
+    throw f16RangeError(e, what);
   }
 }
 

@@ -21,7 +21,7 @@ import type { HandSide, ManoAsset } from '../model/manoAsset.ts';
 import { loadManoAsset } from '../weights/mano.ts';
 import { readAllBytes } from '../weights/source.ts';
 import { readTflite, type TfliteModel } from '../weights/tflite.ts';
-import { EstimateOptionsError, EstimatorDisposedError, HandAssetError, WeightsError } from './errors.ts';
+import { EstimateOptionsError, EstimatorDisposedError, f16RangeError, HandAssetError, WeightsError } from './errors.ts';
 import { HAND_KEYPOINT_NAMES, type EstimateHandsOptions, type Hand, type HandKeypoint, type HandsEstimator, type HandTimings } from './hands.ts';
 import { OneEuroFilter, type OneEuroOptions } from './oneEuro.ts';
 import { defaultHandUrls, defaultModelUrls, type HandModelVariant } from './packageFiles.ts';
@@ -173,7 +173,10 @@ export async function createMediaPipeEstimator(opts: MediaPipeEstimatorOptions =
     } catch (e) {
       throw new EstimateOptionsError(`createHandEstimator: ${err(e)}`, { cause: e });
     }
-    const [mesher] = await Promise.all([Object.keys(assets).length ? HandMesher.create(engine, assets, numHands) : null, landmarker.ready()]);
+    const [mesher] = await Promise.all([
+      Object.keys(assets).length ? HandMesher.create(engine, assets, numHands) : null,
+      landmarker.ready().catch((e) => Promise.reject(f16RangeError(e, 'models'))),
+    ]);
     const stages = await landmarker.buildStats();
     clock.compiled(clock.lap(), 0, { ...stages, ...Object.fromEntries(Object.entries(mesher?.buildStats ?? {}).map(([side, b]) => [`mesh.${side}`, b])) });
     const a = engine.ctx.adapterInfo;

@@ -42,8 +42,9 @@ export interface HandEstimatorOptions {
   weightPrecision?: 'f32' | 'f16';
   /**
    * How kernel variants (e.g. conv2d 'blocked' or 'tiled') are picked per layer shape:
-   * 'auto' (default) times them on the device at creation (a few ms per shape, at most 250 ms
-   * in all) on a hardware GPU and takes the defaults on a software adapter; 'measure' always
+   * 'auto' (default) times them on the device at creation (a few ms per shape, up to 250 ms
+   * per graph compiled, checked between shapes) on a hardware GPU and takes the defaults on a
+   * software adapter; 'measure' always
    * times; 'default' never; `{ conv2d: 'tiled' }` forces one. The choice per layer is in
    * profile() (each layer's `variant`); the time spent timing is in `creation` (tuneMs).
    */

@@ -4,12 +4,12 @@ import { Executable } from './executor.ts';
 import type { Graph } from './graph.ts';
 import { PipelineCache } from './pipelines.ts';
 import { ResourceTracker, type ResourceCounts } from './resources.ts';
-import { checkPolicy, type TuningCache, type VariantOptions, type VariantPolicy } from './variants.ts';
+import { checkBudget, checkPolicy, type TuningCache, type VariantOptions, type VariantPolicy } from './variants.ts';
 
 export interface EngineOptions extends AcquireOptions {
   /** How compile() picks among kernel variants (default 'auto': measured on hardware adapters). */
   variants?: VariantPolicy;
-  /** ms compile() may spend timing variants (default 250). */
+  /** ms each compile() may spend timing variants (default 250; checked between shapes; Infinity: no limit). */
   tuneBudgetMs?: number;
 }
 
@@ -27,11 +27,12 @@ export class Engine {
   private constructor(readonly ctx: GpuContext, opts: EngineOptions) {
     this.cache = new PipelineCache(ctx.device);
     this.variants = checkPolicy(opts.variants);
-    this.tuneBudgetMs = opts.tuneBudgetMs ?? 250;
+    this.tuneBudgetMs = checkBudget(opts.tuneBudgetMs ?? 250, 'tuneBudgetMs');
   }
 
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     const policy = checkPolicy(opts.variants); // before a device is requested
+    checkBudget(opts.tuneBudgetMs ?? 250, 'tuneBudgetMs');
     return new Engine(await acquireDevice(opts), { ...opts, variants: policy });
   }
 
@@ -48,7 +49,7 @@ export class Engine {
     const lost = this.ctx.lossReason();
     if (lost) throw new DeviceLostError(`compile: the WebGPU device was lost (${lost.reason}); create a new engine`, lost.reason);
     const policy = opts.policy === undefined ? this.variants : checkPolicy(opts.policy);
-    const exe = await Executable.create(this.ctx, graph, this.cache, this.tracker, { policy, budgetMs: opts.budgetMs ?? this.tuneBudgetMs, cache: this.tuned });
+    const exe = await Executable.create(this.ctx, graph, this.cache, this.tracker, { policy, budgetMs: opts.budgetMs === undefined ? this.tuneBudgetMs : checkBudget(opts.budgetMs, 'budgetMs'), cache: this.tuned });
     this.executables.add(exe);
     return exe;
   }

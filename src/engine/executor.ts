@@ -88,9 +88,10 @@ interface Step {
   choice: VariantChoice | null;
 }
 
-/** Repeats per timed pass, and timed passes per shape (the minimum counts). */
+/** Dispatches in the first timed pass of a shape; the second pass is sized to last TUNE_PASS_MS (at most TUNE_MAX_REPS dispatches). */
 const TUNE_REPS = 4;
-const TUNE_ROUNDS = 2;
+const TUNE_PASS_MS = 1;
+const TUNE_MAX_REPS = 256;
 
 /** A compiled graph: buffers planned and allocated, pipelines built, bind groups made once. */
 export class Executable {
@@ -128,18 +129,32 @@ export class Executable {
     const { device, graph, plan } = this;
     const { policy } = tuning;
     const measure = policy === 'measure' || (policy !== 'default' && !isSoftwareAdapter(this.ctx));
-    const cands = graph.nodes.map((n) => candidates(n, policy, measure));
-    const all = cands.flatMap((c) => c.list);
     const limit = device.limits.maxComputeWorkgroupsPerDimension;
-    graph.nodes.forEach((n, i) => {
-      for (const d of cands[i].list)
-        if (d.workgroups.some((w) => w > limit || w < 1 || !Number.isInteger(w)))
-          throw new ShapeError(`layer '${n.name}': dispatch [${d.workgroups.join(', ')}] exceeds this device's limit of ${limit} workgroups per dimension`);
+    const fits = (d: Dispatch) => d.workgroups.every((w) => w <= limit && w >= 1 && Number.isInteger(w));
+    const cands = graph.nodes.map((n) => {
+      const { list: [first, ...rest], forced } = candidates(n, policy, measure);
+      if (!fits(first))
+        throw new ShapeError(`layer '${n.name}': dispatch [${first.workgroups.join(', ')}] exceeds this device's limit of ${limit} workgroups per dimension`);
+      // An alternative this device cannot dispatch is simply not a candidate.
+      return { list: [first, ...rest.filter(fits)], forced };
+    });
+    const all = cands.flatMap((c) => c.list);
+    // Pipelines to build now: every candidate of a shape to be timed; of a shape timed before on
+    // this engine, only its winner.
+    const wanted = cands.flatMap(({ list }) => {
+      const times = list.length > 1 ? tuning.cache.get(tuningKey(list)) : undefined;
+      return times ? [list.find((d) => variantName(d) === fastest(times)) ?? list[0]] : list;
     });
     // Start every shader compiling before allocating anything.
     const t0 = performance.now();
     const before = cache.size;
-    const pipelines = all.map((d) => cache.get(d.kernel, d.key, bindingSignature(d), d.wgsl));
+    const built = new Map<Dispatch, Promise<GPUComputePipeline>>();
+    const pipelineOf = (d: Dispatch) => {
+      let p = built.get(d);
+      if (!p) built.set(d, (p = cache.get(d.kernel, d.key, bindingSignature(d), d.wgsl)));
+      return p;
+    };
+    wanted.forEach(pipelineOf);
     const t1 = performance.now();
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.slots = plan.slotBytes.map((size, i) =>
@@ -152,8 +167,7 @@ export class Executable {
     }
     const params = this.uploadParams(all);
     const t2 = performance.now();
-    const built = new Map(all.map((d, i) => [d, pipelines[i]]));
-    await Promise.all(pipelines);
+    await Promise.all(built.values());
     const t3 = performance.now();
     const bindGroups = new Map<Dispatch, GPUBindGroup>();
     const bindGroup = (d: Dispatch, label: string) => {
@@ -171,11 +185,11 @@ export class Executable {
       return g;
     };
     const t4 = performance.now();
-    const { picks, tuned } = await this.pick(graph.nodes, cands, tuning, async (d, n) => ({ pipeline: await built.get(d)!, bindGroup: bindGroup(d, n.name), workgroups: d.workgroups }));
+    const { picks, tuned } = await this.pick(graph.nodes, cands, tuning, async (d, n) => ({ pipeline: await pipelineOf(d), bindGroup: bindGroup(d, n.name), workgroups: d.workgroups }));
     const t5 = performance.now();
     this.steps = await Promise.all(graph.nodes.map(async (node, i) => {
       const { d, choice } = picks[i];
-      return { node, d, pipeline: await built.get(d)!, bindGroup: bindGroup(d, node.name), choice };
+      return { node, d, pipeline: await pipelineOf(d), bindGroup: bindGroup(d, node.name), choice };
     }));
     // Bind groups made only to time a variant that lost.
     const used = new Set(this.steps.map((s) => s.bindGroup));
@@ -185,7 +199,7 @@ export class Executable {
       compileMs: t1 - t0 + (t3 - t2),
       uploadMs: t2 - t1,
       bindMs: performance.now() - t5 + (t4 - t3),
-      pipelines: new Set(all.map((d) => `${d.kernel}|${d.key}|${bindingSignature(d)}`)).size,
+      pipelines: new Set(this.steps.map(({ d }) => `${d.kernel}|${d.key}|${bindingSignature(d)}`)).size,
       newPipelines: cache.size - before,
       tuneMs: tuned ? t5 - t4 : 0,
       tunedShapes: tuned,
@@ -222,12 +236,13 @@ export class Executable {
           continue;
         }
         const items = await Promise.all(list.map((d) => timeable(d, node)));
-        let best: number[] | null = null;
-        for (let r = 0; r < TUNE_ROUNDS; r++) {
-          const ms = await timeDispatches(this.ctx, items, TUNE_REPS);
-          best = best ? best.map((b, j) => Math.min(b, ms[j])) : ms;
-        }
-        times = Object.fromEntries(list.map((d, j) => [variantName(d), best![j]]));
+        // A first pass sizes the second so that each variant's pass lasts about TUNE_PASS_MS:
+        // small layers would otherwise be decided by timer ticks and submit overhead.
+        const first = await timeDispatches(this.ctx, items, TUNE_REPS);
+        const reps = Math.min(TUNE_MAX_REPS, Math.max(TUNE_REPS, Math.ceil(TUNE_PASS_MS / Math.max(1e-3, Math.min(...first)))));
+        const second = await timeDispatches(this.ctx, items, reps);
+        const best = reps === TUNE_REPS ? second.map((v, j) => Math.min(v, first[j])) : second;
+        times = Object.fromEntries(list.map((d, j) => [variantName(d), best[j]]));
         tuning.cache.set(key, times);
         source = 'measured';
         tuned++;

@@ -19,7 +19,10 @@ export type VariantPolicy = 'auto' | 'measure' | 'default' | Readonly<Record<str
 
 export interface VariantOptions {
   policy?: VariantPolicy;
-  /** Wall-clock ms compile() may spend timing variants (default 250); shapes past it keep the default. */
+  /**
+   * Wall-clock ms this compile() may spend timing variants (default: the engine's, 250), checked
+   * before each shape (the shape under way finishes); shapes past it keep the default.
+   */
   budgetMs?: number;
 }
 
@@ -32,7 +35,7 @@ export interface VariantChoice {
   op: string;
   variant: string;
   source: VariantSource;
-  /** Median GPU ms per dispatch of each variant, when measured this compile or earlier. */
+  /** GPU ms per dispatch of each variant (the default first), when measured this compile or earlier on this engine. */
   timesMs?: Record<string, number>;
 }
 
@@ -45,6 +48,12 @@ const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|warp|microsoft basic re
 export function isSoftwareAdapter(ctx: GpuContext): boolean {
   const a = ctx.adapterInfo;
   return a.isFallback || SOFTWARE.test(`${a.vendor} ${a.architecture} ${a.description}`);
+}
+
+/** A time budget in ms: a number >= 0 (Infinity allowed). */
+export function checkBudget(ms: unknown, what: string): number {
+  if (typeof ms !== 'number' || !(ms >= 0)) throw new ShapeError(`variants: ${what} must be a number of milliseconds >= 0, got ${String(ms)}`);
+  return ms;
 }
 
 export function checkPolicy(p: unknown): VariantPolicy {
@@ -135,9 +144,14 @@ export async function timeDispatches(ctx: GpuContext, items: readonly Timeable[]
 /** Per-engine memory of measured shapes: tuning key -> variant times. */
 export type TuningCache = Map<string, Record<string, number>>;
 
-/** The fastest variant of measured times (ties keep the earlier, i.e. the default). */
+/** An alternative must beat the default by this fraction to be picked (timings are noisy). */
+export const VARIANT_MARGIN = 0.1;
+
+/** The variant to run given measured times (the first entry is the default): the fastest, if it beats the default clearly. */
 export function fastest(times: Record<string, number>): string {
-  let best = '';
-  for (const [v, ms] of Object.entries(times)) if (!best || ms < times[best]) best = v;
-  return best;
+  const entries = Object.entries(times);
+  const [dflt, dfltMs] = entries[0];
+  let best = dflt;
+  for (const [v, ms] of entries) if (ms < times[best]) best = v;
+  return times[best] < dfltMs * (1 - VARIANT_MARGIN) ? best : dflt;
 }

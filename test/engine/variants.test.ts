@@ -4,6 +4,7 @@
 // the kernel cases (both run every case) and in test/api/kernelVariants.test.ts.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Engine, Graph, isSoftwareAdapter, profileReport, ShapeError, type Dispatch, type Tensor } from '../../src/engine/index.ts';
+import { fastest } from '../../src/engine/variants.ts';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -62,12 +63,14 @@ test('measure: the faster variant per shape, timed once (the second layer of the
   expect(m.variants[0].timesMs!.lean).toBeLessThan(m.variants[0].timesMs!.wide);
   expect(m.stats.tunedShapes).toBe(1);
   expect(m.stats.tuneMs).toBeGreaterThan(0);
-  expect(m.stats.pipelines).toBe(2); // both variants were built to be timed
+  expect(m.stats.newPipelines).toBe(2); // both variants were built to be timed...
+  expect(m.stats.pipelines).toBe(1); // ...and one runs
   expect(m.profile.layers.map((l) => l.variant)).toEqual(['lean', 'lean']);
   // A later compile on the same engine times nothing.
   const again = await run({ policy: 'measure' });
   expect(again.stats.tunedShapes).toBe(0);
   expect(again.variants.map((v) => v.source)).toEqual(['cached', 'cached']);
+  expect(again.stats.newPipelines).toBe(0);
 });
 
 test('a forced variant runs everywhere and shows in the profile as op/variant; default and auto', async () => {
@@ -85,6 +88,29 @@ test('a forced variant runs everywhere and shows in the profile as op/variant; d
   const a = await run({ policy: 'auto' });
   const software = isSoftwareAdapter(engine.ctx);
   expect(a.variants[0].source).toBe(software ? 'default' : 'cached'); // measured above on this engine
+});
+
+test('the tuner keeps the default unless an alternative wins clearly; budgets are checked', async () => {
+  expect(fastest({ lean: 1, wide: 0.95 })).toBe('lean'); // 5 %: noise
+  expect(fastest({ lean: 1, wide: 0.5 })).toBe('wide');
+  expect(fastest({ lean: 0, wide: 0 })).toBe('lean');
+  await expect(Engine.create({ tuneBudgetMs: NaN })).rejects.toThrow(/tuneBudgetMs must be a number of milliseconds >= 0, got NaN/);
+  await expect(engine.compile(graph().g, { budgetMs: -1 })).rejects.toThrow(/budgetMs must be/);
+});
+
+test('an alternative the device cannot dispatch is dropped; a default it cannot dispatch is an error', async () => {
+  const limit = engine.device.limits.maxComputeWorkgroupsPerDimension;
+  const g = new Graph();
+  const x = g.input('x', [1, 8, 8, 4]);
+  double(g, 'a', x);
+  const node = g.nodes[0];
+  node.alternatives![0].workgroups = [limit + 1, 1, 1];
+  g.output(g.tensors[1]);
+  const exe = await engine.compile(g, { policy: 'measure' });
+  expect(exe.variants()[0]).toMatchObject({ variant: 'lean', source: 'default' });
+  engine.release(exe);
+  node.workgroups = [limit + 1, 1, 1];
+  await expect(engine.compile(g, { policy: 'measure' })).rejects.toThrow(/layer 'a': dispatch \[\d+, 1, 1\] exceeds this device's limit/);
 });
 
 test('a budget of 0 ms times nothing; bad policies are refused naming the choices', async () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { importTflite, samePadding, tfliteProblems, UnsupportedModelError } from '../../src/import/index.ts';
+import { importTflite, samePadding, tfliteProblems, UnsupportedModelError, weightPrecisionOf } from '../../src/import/index.ts';
 import { readTflite } from '../../src/weights/tflite.ts';
 import { MODEL_DIR } from '../../tools/models/mediapipe.ts';
 import { ACT, buildTflite, f32Bytes, OP, OPTIONS, PAD, TYPE } from '../weights/tfliteBuilder.ts';
@@ -109,5 +109,19 @@ describe('importTflite', () => {
       inputs: [0], outputs: [2],
     });
     expect(() => importTflite(readTflite(wrongFilter, 'filter.tflite'))).toThrow(/filter 'w' \[6,3,3,5\] takes 5 channels, input has 4/);
+  });
+
+  test('weight precision: float16 filters stay f16 by default, float32 ones f32; f16 asked of a value past 65504 names it', () => {
+    expect(['palm_detection_full', 'hand_landmark_lite'].map((n) => weightPrecisionOf(load(n)))).toEqual(['f16', 'f16']);
+    const conv = (w: Float32Array) => readTflite(buildTflite({
+      tensors: [{ name: 'x', shape: [1, 4, 4, 1] }, { name: 'w', shape: [2, 1, 1, 1], data: f32Bytes(w) }, { name: 'y', shape: [1, 4, 4, 2] }],
+      ops: [{ code: OP.CONV_2D, inputs: [0, 1, -1], outputs: [2], optionsType: OPTIONS.Conv2D, options: [[0, 'i8', PAD.SAME], [1, 'i32', 1], [2, 'i32', 1]] }],
+      inputs: [0], outputs: [2],
+    }), 'big.tflite');
+    const big = conv(Float32Array.of(1, 70000));
+    expect(weightPrecisionOf(big)).toBe('f32');
+    expect(importTflite(big).graph.weightPrecision).toBe('f32');
+    expect(() => importTflite(big, { weightPrecision: 'f16' })).toThrow(/weights '[^']*y[^']*': value 70000 at index \d+ is outside the f16 range/);
+    expect(importTflite(conv(Float32Array.of(1, 2)), { weightPrecision: 'f16' }).graph.constants.find((c) => c.kind === 'weights')?.dtype).toBe('f16');
   });
 });
