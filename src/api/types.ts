@@ -169,7 +169,7 @@ export interface EstimatorInfo {
   mapSize: number;
   /** Storage dtype of the weights file. */
   weightsDtype: 'f32' | 'f16';
-  /** How the GPU holds the weights (see HandEstimatorOptions.weightPrecision). */
+  /** How the GPU holds the HIU-DMTL weights (see HandEstimatorOptions.weightPrecision; a detector follows its own file's dtype unless that option is given). */
   weightPrecision: 'f32' | 'f16';
   /** Compute dispatches per inference (the graph's layers), not counting image preparation. */
   dispatches: number;

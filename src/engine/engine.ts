@@ -26,14 +26,14 @@ export class Engine {
 
   private constructor(readonly ctx: GpuContext, opts: EngineOptions) {
     this.cache = new PipelineCache(ctx.device);
-    this.variants = checkPolicy(opts.variants);
-    this.tuneBudgetMs = checkBudget(opts.tuneBudgetMs ?? 250, 'tuneBudgetMs');
+    this.variants = opts.variants ?? 'auto';
+    this.tuneBudgetMs = opts.tuneBudgetMs ?? 250;
   }
 
   static async create(opts: EngineOptions = {}): Promise<Engine> {
-    const policy = checkPolicy(opts.variants); // before a device is requested
-    checkBudget(opts.tuneBudgetMs ?? 250, 'tuneBudgetMs');
-    return new Engine(await acquireDevice(opts), { ...opts, variants: policy });
+    // Checked before a device is requested.
+    const checked = { variants: checkPolicy(opts.variants), tuneBudgetMs: checkBudget(opts.tuneBudgetMs ?? 250, 'tuneBudgetMs') };
+    return new Engine(await acquireDevice(opts), checked);
   }
 
   get device(): GPUDevice {

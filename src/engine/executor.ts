@@ -518,10 +518,15 @@ export class Executable {
    * constants, activation slots, read-back staging, profiling buffers.
    */
   memory(): MemoryByKind {
+    return this.tracker.memoryOf(this.buffers());
+  }
+
+  /** Every buffer this executable owns. */
+  private buffers(): GPUBuffer[] {
     const bufs = [...this.slots, ...this.constBuffers, ...this.staging.values()];
     if (this.paramBuffer) bufs.push(this.paramBuffer);
     if (this.query) bufs.push(this.query.resolve, this.query.read);
-    return this.tracker.memoryOf(bufs);
+    return bufs;
   }
 
   get dispatchCount(): number {
@@ -531,14 +536,9 @@ export class Executable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const b of [...this.slots, ...this.constBuffers, ...this.staging.values()]) this.tracker.destroy(b);
-    if (this.paramBuffer) this.tracker.destroy(this.paramBuffer);
+    for (const b of this.buffers()) this.tracker.destroy(b);
+    if (this.query) this.tracker.destroy(this.query.set);
     this.paramBuffer = null;
-    if (this.query) {
-      this.tracker.destroy(this.query.set);
-      this.tracker.destroy(this.query.resolve);
-      this.tracker.destroy(this.query.read);
-    }
     for (const s of this.steps) this.tracker.release(s.bindGroup);
     this.slots = [];
     this.constBuffers = [];

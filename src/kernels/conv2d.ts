@@ -77,7 +77,8 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
   const wgX = Math.min(8, 2 ** Math.ceil(Math.log2(coBlocks)));
   const upsample = o.upsampleAdd && { t: o.upsampleAdd.tensor, coordinates: resizeCoordinates(o.upsampleAdd, `${what} upsampleAdd`) };
   const w = g.weights(`${name}.weight`, packConvWeight(o.weight, co, ci, kh, kw, coPad4 * 4));
-  const base = { x, y, w, win, coPad4, act: activationKind(act), residual: o.residual, upsample };
+  // The blocked kernel's spec; the direct one reads only its shapes, the tiled one adds its tile.
+  const spec: Conv2dSpec = { x, y, w, win, coPad4, tp, tc, wgX, act: activationKind(act), residual: o.residual, upsample };
   const ss = g.constant(`${name}.scaleShift`, packScaleShift(co, coPad4 * 4, o.scale, o.shift, o.bias, preluSlopes(act)));
   const bindings = [
     { tensor: x, access: 'read' as const },
@@ -90,9 +91,8 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
   const macs = n * oh * ow * co * ci * kh * kw;
   const bytes = 4 * (n * ih * iw * pad4(ci) + n * oh * ow * pad4(co) * (1 + (o.residual ? 1 : 0))) + weightBytes(w) * o.weight.length;
   // Baked in: kernel size, blocking or tile, workgroup, epilogue and weight precision; shapes are params.
-  const epilogue = `a:${base.act}${o.residual ? ' res' : ''}${upsample ? ` up:${upsample.coordinates}` : ''}${weightKey(w)}`;
+  const epilogue = `a:${spec.act}${o.residual ? ' res' : ''}${upsample ? ` up:${upsample.coordinates}` : ''}${weightKey(w)}`;
   if (variant === 'direct') {
-    const spec: Conv2dSpec = { ...base, tp, tc, wgX, wgY: 64 / wgX };
     const total = n * oh * ow * coPad4 * 4;
     const wg = 64;
     const groups = ceilDiv(total, wg);
@@ -103,7 +103,6 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
     return y;
   }
   const blocked = (): Dispatch => {
-    const spec: Conv2dSpec = { ...base, tp, tc, wgX, wgY: 64 / wgX };
     const params = conv2dParams(spec);
     return {
       kernel: 'conv2d', variant: 'blocked', key: `k${kh}x${kw} t${tp}x${tc} ${epilogue}`, wgsl: () => conv2dWGSL(spec, params),
@@ -112,11 +111,10 @@ export function conv2d(g: Graph, name: string, x: Tensor, o: Conv2dOptions): Ten
   };
   const tiled = (): Dispatch => {
     const tile = conv2dTile(co4, kh * kw * ceilDiv(ci, 4));
-    const chT = tiledChannelThreads(tile.tc4);
-    const spec: Conv2dSpec = { ...base, tp: 4, tc: tile.tc4 / chT, wgX: chT, wgY: TILED_THREADS / chT, tile };
-    const params = conv2dParams(spec);
+    const tiledSpec: Conv2dSpec = { ...spec, tile };
+    const params = conv2dParams(tiledSpec);
     return {
-      kernel: 'conv2dTiled', variant: 'tiled', key: `k${kh}x${kw} tile${tile.tp}x${tile.tc4} ks${tile.ks} ${epilogue}`, wgsl: () => conv2dTiledWGSL(spec, params),
+      kernel: 'conv2dTiled', variant: 'tiled', key: `k${kh}x${kw} tile${tile.tp}x${tile.tc4} ks${tile.ks} ${epilogue}`, wgsl: () => conv2dTiledWGSL(tiledSpec, params),
       bindings, params: paramWords(params), flops: 2 * macs, bytes, workgroups: [ceilDiv(co4, tile.tc4), ceilDiv(oh * ow, tile.tp), n],
     };
   };

@@ -16,8 +16,8 @@ export interface Conv2dSpec {
   /** Pixels per thread and vec4 channel groups per thread (register blocking). */
   tp: number;
   tc: number;
+  /** Threads across channel blocks in a blocked workgroup of 64 (a param: P.wgX). */
   wgX: number;
-  wgY: number;
   act: ActivationKind;
   /** The tiled variant's workgroup tile (see conv2dTiledWGSL); absent for the others. */
   tile?: Conv2dTile;

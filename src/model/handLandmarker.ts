@@ -115,9 +115,7 @@ export class HandLandmarker {
     this.minPresence = o.minHandPresenceConfidence ?? 0.5;
     this.targetAngle = o.palmTargetAngle ?? PALM_TARGET_ANGLE;
     this.minTracking = o.minTrackingConfidence ?? 0.5;
-    this.weightPrecision = o.weightPrecision;
-    if (o.weightPrecision !== undefined && o.weightPrecision !== 'f32' && o.weightPrecision !== 'f16')
-      throw new RangeError(`weightPrecision must be 'f32' or 'f16', got '${String(o.weightPrecision)}'`);
+    this.weightPrecision = o.weightPrecision; // checked by the stages' Graph
     if (!Number.isInteger(this.numHands) || this.numHands < 1 || this.numHands > 16) throw new RangeError(`numHands ${this.numHands} must be an integer in [1, 16]`);
     for (const [k, v] of [['minHandDetectionConfidence', this.minDetection], ['minHandPresenceConfidence', this.minPresence], ['minTrackingConfidence', this.minTracking]] as const)
       if (!(v >= 0 && v <= 1)) throw new RangeError(`${k} ${v} must be in [0, 1]`);
